@@ -1,0 +1,161 @@
+"""Channel accounts and their conversation state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.conversation import ConversationState, StaleConversation
+from bot.domain.roster import Account
+from bot.storage.models import ChannelAccount, Conversation
+
+
+def _account(row: ChannelAccount) -> Account:
+    return Account(
+        id=row.id,
+        channel=row.channel,
+        user_id=row.platform_user_id,
+        owner_id=row.owner_id,
+        language=row.language,
+        active=row.active,
+        last_inbound_at=row.last_inbound_at,
+    )
+
+
+class AccountRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, account_id: int) -> Account | None:
+        row = await self.session.get(ChannelAccount, account_id)
+        return _account(row) if row else None
+
+    async def find(self, channel: str, user_id: str) -> Account | None:
+        row = await self._row(channel, user_id)
+        return _account(row) if row else None
+
+    async def _row(self, channel: str, user_id: str) -> ChannelAccount | None:
+        query = select(ChannelAccount).where(
+            ChannelAccount.channel == channel, ChannelAccount.platform_user_id == user_id
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def touch(
+        self,
+        channel: str,
+        user_id: str,
+        *,
+        language: str,
+        now: datetime,
+        display_name: str | None = None,
+    ) -> Account:
+        """The account behind an inbound message, created on first contact; records the time
+        of the owner's last message (WeChat's 48-hour window counts from it)."""
+        row = await self._row(channel, user_id)
+        if row is None:
+            row = ChannelAccount(
+                channel=channel,
+                platform_user_id=user_id,
+                language=language,
+                display_name=display_name,
+                created_at=now,
+                active=True,
+                language_chosen=False,
+            )
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(row)
+            except IntegrityError:
+                found = await self._row(channel, user_id)
+                assert found is not None
+                row = found
+        else:
+            if not row.language_chosen:
+                row.language = language
+        row.last_inbound_at = now
+        row.active = True
+        if display_name:
+            row.display_name = display_name
+        await self.session.flush()
+        return _account(row)
+
+    async def set_language(self, account_id: int, language: str) -> None:
+        await self.session.execute(
+            update(ChannelAccount)
+            .where(ChannelAccount.id == account_id)
+            .values(language=language, language_chosen=True)
+        )
+
+    async def bind(self, account_id: int, owner_id: int | None) -> None:
+        await self.session.execute(
+            update(ChannelAccount).where(ChannelAccount.id == account_id).values(owner_id=owner_id)
+        )
+
+    async def deactivate(self, account_id: int) -> None:
+        await self.session.execute(
+            update(ChannelAccount).where(ChannelAccount.id == account_id).values(active=False)
+        )
+
+    async def active_accounts_of_owner(self, owner_id: int) -> list[Account]:
+        query = (
+            select(ChannelAccount)
+            .where(ChannelAccount.owner_id == owner_id, ChannelAccount.active.is_(True))
+            .order_by(ChannelAccount.id)
+        )
+        return [_account(row) for row in (await self.session.execute(query)).scalars()]
+
+
+class ConversationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def load(self, account_id: int) -> ConversationState:
+        row = await self.session.get(Conversation, account_id, populate_existing=True)
+        if row is None:
+            return ConversationState(account_id=account_id)
+        return ConversationState(
+            account_id=account_id,
+            flow=row.flow,
+            step=row.step,
+            flow_version=row.flow_version,
+            data=dict(row.data or {}),
+            offered=list(row.offered or []),
+            paused=dict(row.paused or {}),
+            version=row.version,
+            updated_at=row.updated_at,
+        )
+
+    async def save(self, state: ConversationState, now: datetime) -> None:
+        """Write the state only if nobody else wrote since it was loaded (optimistic lock)."""
+        values = {
+            "flow": state.flow,
+            "step": state.step,
+            "flow_version": state.flow_version,
+            "data": state.data,
+            "offered": state.offered,
+            "paused": state.paused,
+            "version": state.version + 1,
+            "updated_at": now,
+        }
+        if state.version == 0:
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(Conversation(account_id=state.account_id, **values))
+            except IntegrityError:
+                raise StaleConversation(state.account_id) from None
+        else:
+            result = await self.session.execute(
+                update(Conversation)
+                .where(
+                    Conversation.account_id == state.account_id,
+                    Conversation.version == state.version,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise StaleConversation(state.account_id)
+        state.version += 1
