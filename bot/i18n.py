@@ -13,6 +13,9 @@ from typing import Any
 
 import yaml
 
+#: The C loader when PyYAML has it: locale files are read at every start-up.
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 LANGUAGES = ("zh", "en")
 REFERENCE_LANGUAGE = "zh"
 
@@ -38,7 +41,7 @@ class Texts:
         catalog: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
         for lang in LANGUAGES:
             for path in sorted((locales_dir / lang).glob("*.yaml")):
-                entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                entries = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
                 for key, text in entries.items():
                     catalog[lang][f"{path.stem}.{key}"] = str(text)
         return cls(catalog, defaults or {})
@@ -52,7 +55,15 @@ class Texts:
             template = self._catalog[REFERENCE_LANGUAGE].get(key)
         if template is None:
             raise MissingText(key)
-        return template.format_map(_Blank({**self._defaults, **values}))
+        return template.format_map(_Blank({**self._defaults_for(lang), **values}))
+
+    def _defaults_for(self, lang: str) -> dict[str, Any]:
+        """Company values with a language variant (`name_en`) use it in that language."""
+        suffix = f"_{lang}"
+        localised = {
+            k.removesuffix(suffix): v for k, v in self._defaults.items() if k.endswith(suffix)
+        }
+        return {**self._defaults, **localised}
 
 
 def language_from_hint(hint: str | None, default: str) -> str:

@@ -41,4 +41,5 @@ class ConversationState:
         self.clear()
 
     def take_paused(self, flow: str) -> dict[str, Any] | None:
-        return self.paused.pop(flow, None)
+        draft: dict[str, Any] | None = self.paused.pop(flow, None)
+        return draft

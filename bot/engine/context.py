@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Rules
 from bot.engine.ports import ChannelGateway, MediaError
-from bot.engine.types import IncomingMessage, Reply
+from bot.engine.types import IncomingMessage
 from bot.i18n import Texts
 from bot.media import MediaStore
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.domain.conversation import ConversationState
     from bot.domain.roster import Account
-    from bot.faq import FaqMatcher
+    from bot.faq import FaqMatcher, MissLog
     from bot.storage.uow import UnitOfWork
 
 
@@ -29,6 +30,7 @@ class Services:
     texts: Texts
     media: MediaStore
     faq: FaqMatcher
+    faq_misses: MissLog
     clock: Callable[[], datetime]
     gateways: dict[str, ChannelGateway] = field(default_factory=dict)
 
@@ -40,6 +42,8 @@ class Context:
     uow: UnitOfWork
     services: Services
     now: datetime
+    #: The conversation being routed; flows read paused drafts from it.
+    state: ConversationState
 
     @property
     def lang(self) -> str:
@@ -68,33 +72,3 @@ class Context:
             raise MediaError("unavailable")
         data = await gateway.fetch_media(self.msg.media_ref, self.services.media.max_bytes)
         return self.services.media.save_image(data)
-
-    async def notify_owner(
-        self,
-        owner_id: int,
-        key: str,
-        *,
-        purpose: str,
-        idempotency_key: str,
-        link_path: str | None = None,
-        delay: timedelta = timedelta(0),
-        **values: Any,
-    ) -> int:
-        """Queue a push to every active account of an owner, each in its own language.
-
-        The outbox worker delivers it (and survives restarts); returns how many were queued.
-        """
-        queued = 0
-        for account in await self.uow.accounts.active_accounts_of_owner(owner_id):
-            text = self.services.texts.get(key, account.language, **values)
-            added = await self.uow.outbox.add(
-                account_id=account.id,
-                purpose=purpose,
-                idempotency_key=f"{idempotency_key}:{account.id}",
-                replies=[Reply(text).to_dict()],
-                link_path=link_path,
-                due_at=self.now + delay,
-                now=self.now,
-            )
-            queued += int(added)
-        return queued

@@ -56,7 +56,7 @@ class Engine:
         *,
         retry_delay: float = 0.2,
     ) -> None:
-        self._uow_factory = uow_factory
+        self.uow_factory = uow_factory
         self.services = services
         self.router = Router(flows, services)
         self._retry_delay = retry_delay
@@ -74,7 +74,7 @@ class Engine:
         """Persist the update in the inbox; tells whether it was seen before."""
 
         async def attempt() -> Recorded:
-            async with self._uow_factory() as uow:
+            async with self.uow_factory() as uow:
                 existing = await uow.inbox.record(
                     msg.channel, msg.update_key, msg.to_dict(), self.services.clock()
                 )
@@ -99,7 +99,7 @@ class Engine:
 
     async def process_pending(self) -> list[tuple[IncomingMessage, list[Reply]]]:
         """Handle updates recorded but never handled (a crash or restart in between)."""
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             entries = await uow.inbox.pending()
         handled = []
         for entry in entries:
@@ -113,7 +113,7 @@ class Engine:
 
     async def _route_in_transaction(self, msg: IncomingMessage) -> list[Reply] | None:
         """None when a flow crashed (its transaction is rolled back by then)."""
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             entry = await uow.inbox.claim(msg.channel, msg.update_key)
             if entry is not None and entry.status == "done":
                 return [Reply.from_dict(r) for r in entry.replies or []]
@@ -126,7 +126,9 @@ class Engine:
                 display_name=msg.display_name,
             )
             state = await uow.conversations.load(account.id)
-            ctx = Context(msg=msg, account=account, uow=uow, services=self.services, now=now)
+            ctx = Context(
+                msg=msg, account=account, uow=uow, services=self.services, now=now, state=state
+            )
             try:
                 replies = await self.router.route(ctx, state)
             except (StaleConversation, DBAPIError, OSError):
@@ -142,7 +144,7 @@ class Engine:
     async def _fail_softly(self, msg: IncomingMessage) -> list[Reply]:
         """A step crashed: its writes are rolled back, the owner gets an apology and the menu,
         and the update is marked handled so it does not crash again on every restart."""
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             now = self.services.clock()
             account = await uow.accounts.find(msg.channel, msg.user_id)
             lang = account.language if account else self.router.language_for(msg)
@@ -172,4 +174,3 @@ def _is_transient(exc: Exception) -> bool:
 
 def _dicts(replies: list[Reply]) -> list[dict[str, object]]:
     return [reply.to_dict() for reply in replies]
-

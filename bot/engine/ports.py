@@ -7,13 +7,18 @@ it talks to.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from bot.engine.types import Reply
 
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
 
 class DeliveryError(Exception):
-    """A send failed. `permanent` means retrying cannot help (user blocked the bot, unsubscribed)."""
+    """A send failed. `permanent`: retrying cannot help (the user blocked us, unsubscribed)."""
 
     def __init__(
         self, reason: str, *, permanent: bool = False, retry_after: float | None = None
@@ -32,11 +37,37 @@ class MediaError(Exception):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class Push:
+    """Set when the bot starts the conversation (outbox), not when it answers a message.
+
+    WeChat needs it: customer-service messages are allowed only within 48 hours of the owner's
+    last message, beyond that a template message linking to `link_url` goes out instead.
+    """
+
+    purpose: str
+    last_inbound_at: datetime | None
+    link_url: str | None = None
+
+
 class ChannelGateway(Protocol):
     name: str
 
-    async def send(self, user_id: str, replies: Sequence[Reply]) -> None:
+    async def send(self, user_id: str, replies: Sequence[Reply], push: Push | None = None) -> None:
         """Deliver replies to one platform user, in order; raise DeliveryError on failure."""
 
     async def fetch_media(self, media_ref: str, max_bytes: int) -> bytes:
         """Download a photo the user sent; raise MediaError when too large or unavailable."""
+
+
+class ChannelAdapter(ChannelGateway, Protocol):
+    """A channel as `bot.bootstrap` runs it: a gateway plus its HTTP routes and lifecycle."""
+
+    def routes(self) -> APIRouter | None:
+        """Webhook endpoints to mount in our HTTP app, if the channel has any."""
+
+    async def start(self) -> None:
+        """Begin receiving (polling loop, webhook registration); must return promptly."""
+
+    async def stop(self) -> None:
+        """Stop receiving and flush what is in flight."""

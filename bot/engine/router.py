@@ -58,8 +58,8 @@ class Router:
         rejection = self._reject(ctx)
         if rejection is not None:
             return [rejection]
-        if state.in_flow and _idle_too_long(state, ctx):
-            state.pause(ctx.now.isoformat())
+        if state.in_flow and state.updated_at and ctx.now - state.updated_at > IDLE_PAUSE_AFTER:
+            state.pause(state.updated_at.isoformat())  # when the owner was last active
         entry = self._entry_flow(ctx.msg)
         if entry is not None:
             flow, argument = entry
@@ -128,6 +128,8 @@ class Router:
             outcome = await flow.step(ctx, state.step, state.data)
             return await self._apply(ctx, state, flow, outcome)
         if flow is not None:
+            if flow.requires_binding and not ctx.account.is_bound:
+                return [self._bind_first(ctx)]
             pressed = await flow.press(ctx, payload.partition(":")[2])
             if pressed is not None:
                 if pressed.next_step is not None or pressed.start_flow is not None:
@@ -184,10 +186,6 @@ class Router:
     def _menu_button(self, lang: str) -> tuple[tuple[Button, ...], ...]:
         label = self.services.texts.get("engine.button_menu", lang)
         return button_rows([start_button(label, "menu")])
-
-
-def _idle_too_long(state: ConversationState, ctx: Context) -> bool:
-    return state.updated_at is not None and ctx.now - state.updated_at > IDLE_PAUSE_AFTER
 
 
 def _last_offered(replies: list[Reply]) -> list[list[str]]:

@@ -12,9 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.repositories.accounts import AccountRepository, ConversationRepository
 from bot.storage.repositories.audit import AuditRepository
+from bot.storage.repositories.certificates import CertificateRepository
+from bot.storage.repositories.complaints import ComplaintRepository, EscalationRepository
 from bot.storage.repositories.inbox import InboxRepository
 from bot.storage.repositories.outbox import OutboxRepository
 from bot.storage.repositories.roster import RosterRepository
+from bot.storage.repositories.tickets import TicketRepository
+from bot.storage.repositories.wechat import WeChatTokenRepository
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -31,6 +35,11 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session)
         self.roster = RosterRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.wechat_tokens = WeChatTokenRepository(self.session)
+        self.tickets = TicketRepository(self.session)
+        self.complaints = ComplaintRepository(self.session)
+        self.escalations = EscalationRepository(self.session)
+        self.certificates = CertificateRepository(self.session)
         return self
 
     async def __aexit__(

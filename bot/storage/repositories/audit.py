@@ -17,4 +17,6 @@ class AuditRepository:
     async def record(
         self, *, actor: str, action: str, subject: str, at: datetime, **detail: Any
     ) -> None:
-        self.session.add(AuditLog(at=at, actor=actor, action=action, subject=subject, detail=detail))
+        self.session.add(
+            AuditLog(at=at, actor=actor, action=action, subject=subject, detail=detail)
+        )

@@ -1,0 +1,141 @@
+"""The command line as an operator uses it: real processes, a temporary SQLite database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.settings import PROJECT_ROOT
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "TELEGRAM_TOKEN": "",
+        "WECHAT_APP_ID": "",
+    }
+
+
+def bot(
+    *args: str, env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["run"], ["demo"], ["db", "upgrade"], ["owners", "import"], ["owners", "invite-codes"]],
+)
+def test_every_command_has_help(command: list[str], env: dict[str, str]) -> None:
+    result = bot(*command, "--help", env=env)
+    assert result.returncode == 0
+    assert "usage: python -m bot" in result.stdout
+
+
+def test_a_bad_setting_stops_with_the_variables_name(env: dict[str, str]) -> None:
+    result = bot("db", "upgrade", env={**env, "TIMEZONE": "Nowhere/Land"})
+    assert result.returncode == 2
+    assert "TIMEZONE" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_import_reports_bad_rows_and_writes_nothing(env: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    good = (PROJECT_ROOT / "config" / "sample_roster.csv").read_text(encoding="utf-8")
+    bad.write_text(good + "翠湖花园,9栋,9-0909,坏行,123,12,2020-02-30,x\n", encoding="utf-8")
+    result = bot("owners", "import", str(bad), env=env)
+    assert result.returncode == 1
+    assert "line 9: phone '123'" in result.stdout and "nothing was imported" in result.stdout
+    codes = tmp_path / "codes.csv"
+    assert bot("owners", "invite-codes", "--out", str(codes), env=env).returncode == 0
+    assert codes.read_text(encoding="utf-8-sig").count("\n") == 1  # header only: no owners
+
+
+def test_import_then_print_codes_then_bind_in_the_demo(env: dict[str, str], tmp_path: Path) -> None:
+    roster = str(PROJECT_ROOT / "config" / "sample_roster.csv")
+    dry = bot("owners", "import", roster, "--dry-run", env=env)
+    assert "would import 7 rows" in dry.stdout
+    assert "imported 7 rows" in bot("owners", "import", roster, env=env).stdout
+    codes = tmp_path / "codes.csv"
+    assert (
+        "wrote 7 invite code(s)"
+        in bot("owners", "invite-codes", "--out", str(codes), env=env).stdout
+    )
+    lines = codes.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "project,building,unit,owner_name,code,telegram_link"
+    liu = next(line for line in lines if "刘洋" in line)
+    code = liu.split(",")[4]
+    assert (
+        "wrote 0 invite code(s)"
+        in bot("owners", "invite-codes", "--out", str(codes), "--only-new", env=env).stdout
+    )
+    script = tmp_path / "bind.txt"
+    script.write_text(f"# a printed code\n绑定 {code}\n菜单\n", encoding="utf-8")
+    result = bot("demo", "--script", str(script), env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"you> 绑定 {code}" in result.stdout
+    assert "绑定成功" in result.stdout and "锦绣园 A座-A-1601" in result.stdout
+    assert "[1] 🔧 报修" in result.stdout
+
+
+def test_demo_script_in_english(env: dict[str, str], tmp_path: Path) -> None:
+    script = tmp_path / "en.txt"
+    script.write_text("bind DEMA2345\nhelp\n", encoding="utf-8")
+    result = bot("demo", "--script", str(script), "--lang", "en", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Linked! Hello, 张伟." in result.stdout
+    assert "repair — report a problem" in result.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_run_serves_health_without_any_channel_tokens(env: dict[str, str]) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=PROJECT_ROOT,
+        env={**env, "BOT_PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        body = _wait_for_health(port)
+        assert body["status"] == "ok" and body["database"] == "ok"
+    finally:
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=30)[0]
+    assert "TELEGRAM_TOKEN" in output and "WECHAT_APP_ID" in output  # says how to add them
+
+
+def _wait_for_health(port: int) -> dict[str, object]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            return dict(response.json())
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise AssertionError("the server did not become healthy within 60 s")

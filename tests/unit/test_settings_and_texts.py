@@ -1,0 +1,71 @@
+"""Settings fail early and by name; every text exists in both languages."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from bot.i18n import LANGUAGES, Texts, language_from_hint
+from bot.settings import PROJECT_ROOT, SettingsError, load_settings
+
+
+@pytest.mark.parametrize(
+    ("override", "variable"),
+    [
+        ({"timezone": "Mars/Olympus"}, "TIMEZONE"),
+        ({"database_url": "mysql://x"}, "DATABASE_URL"),
+        ({"bot_port": 70000}, "BOT_PORT"),
+        ({"log_level": "LOUD"}, "LOG_LEVEL"),
+    ],
+)
+def test_a_wrong_setting_fails_with_the_variables_name(
+    override: dict[str, object], variable: str
+) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        load_settings(**override)
+
+
+def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIMEZONE", "Asia/Chongqing")
+    monkeypatch.setenv("BOT_PORT", "9000")
+    settings = load_settings()
+    assert settings.timezone == "Asia/Chongqing" and settings.bot_port == 9000
+
+
+def test_every_text_exists_in_every_language_with_the_same_placeholders() -> None:
+    texts = Texts.from_dir(PROJECT_ROOT / "config" / "locales", {})
+    reference = texts.keys("zh")
+    for lang in LANGUAGES:
+        assert texts.keys(lang) == reference, f"{lang}: {texts.keys(lang) ^ reference}"
+    formatter = string.Formatter()
+    for key in reference:
+        fields = {
+            lang: {f for _, f, _, _ in formatter.parse(texts._catalog[lang][key]) if f}
+            for lang in LANGUAGES
+        }
+        assert fields["zh"] == fields["en"], key
+
+
+def test_a_placeholder_nobody_filled_shows_as_is_instead_of_crashing() -> None:
+    texts = Texts({"zh": {"a.b": "热线 {hotline} {unknown}"}, "en": {}}, {"hotline": "123"})
+    assert texts.get("a.b", "en") == "热线 123 {unknown}"
+
+
+@pytest.mark.parametrize(
+    ("hint", "expected"),
+    [("zh-hans", "zh"), ("zh-TW", "zh"), ("en-US", "en"), ("de", "en"), (None, "zh")],
+)
+def test_platform_language_hints(hint: str | None, expected: str) -> None:
+    assert language_from_hint(hint, "zh") == expected
+
+
+def test_no_owner_text_is_hard_coded_in_handlers() -> None:
+    """User-facing strings live in locale files: handlers hold no Chinese sentences."""
+    for path in (PROJECT_ROOT / "bot" / "handlers").glob("*.py"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip().startswith(("#", '"""')) or "shortcuts" in line or "commands" in line:
+                continue
+            sentences = re.findall(r'"[^"]*[\u4e00-\u9fff]{4,}[^"]*[，。！？]"', line)
+            assert not sentences, f"{path.name}: {line.strip()}"
