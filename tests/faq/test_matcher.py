@@ -1,0 +1,228 @@
+"""The matcher answers when sure, offers choices when torn, says it does not know otherwise,
+and hands a person over when the owner asks for one."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.faq import FaqMatcher, FaqResult, Thresholds
+from tests.faq.conftest import entry_yaml
+
+MakeConfig = Callable[..., Path]
+
+
+@pytest.fixture
+def small_base(make_config: MakeConfig) -> FaqMatcher:
+    """Two deposit entries that share most words, and one unrelated entry."""
+    text = (
+        entry_yaml("deposit_amount", ["装修押金多少钱", "装修押金交多少", "押金金额是多少"])
+        + entry_yaml("deposit_refund", ["装修押金怎么退", "装修押金什么时候退", "押金退还条件"])
+        + entry_yaml(
+            "hotline",
+            ["客服电话是多少", "热线号码多少", "怎么打客服热线"],
+            answer_zh="热线：{hotline}",
+            answer_en="Hotline: {hotline}",
+        )
+    )
+    return FaqMatcher.from_config(make_config({"a.yaml": text}, with_project_data=True))
+
+
+# --- the three outcomes ---------------------------------------------------------------------
+def test_a_clear_question_gets_a_confident_answer(small_base: FaqMatcher) -> None:
+    result = small_base.ask("装修押金怎么退")
+    assert (result.matched, result.entry_id, result.handoff) == (True, "deposit_refund", False)
+    assert result.answer == "答案。"
+    assert result.score >= 80
+
+
+def test_a_question_between_two_entries_offers_both_instead_of_guessing(
+    small_base: FaqMatcher,
+) -> None:
+    result = small_base.ask("装修押金")
+    assert not result.matched
+    assert result.answer == ""
+    assert {s.entry_id for s in result.suggestions} == {"deposit_amount", "deposit_refund"}
+
+
+def test_an_unrelated_question_gets_no_answer_and_no_suggestions(small_base: FaqMatcher) -> None:
+    result = small_base.ask("今天中午吃什么好呢")
+    assert (result.matched, result.handoff, result.suggestions) == (False, False, ())
+    assert result.score < Thresholds().suggest
+
+
+def test_thresholds_decide_the_outcome(small_base: FaqMatcher) -> None:
+    strict = FaqMatcher(
+        small_base.entries,
+        small_base.company,
+        small_base.normaliser,
+        small_base.intents,
+        Thresholds(answer=101, sure=101),
+    )
+    result = strict.ask("装修押金怎么退")
+    assert not result.matched
+    assert result.suggestions[0].entry_id == "deposit_refund"
+
+
+def test_suggestions_carry_the_first_sample_question_in_the_asked_language(
+    small_base: FaqMatcher,
+) -> None:
+    zh = small_base.ask("装修押金")
+    assert {s.question for s in zh.suggestions} == {"装修押金多少钱", "装修押金怎么退"}
+    en = small_base.ask("装修押金", lang="en")
+    assert {s.question for s in en.suggestions} == {
+        "A question about deposit_amount?",
+        "A question about deposit_refund?",
+    }
+
+
+# --- answers from the real base ---------------------------------------------------------------
+def test_answers_are_filled_with_company_values(matcher: FaqMatcher) -> None:
+    result = matcher.ask("客服热线号码是多少")
+    assert result.entry_id == "contact_hotline"
+    assert matcher.company["hotline"] in result.answer
+    assert "{" not in result.answer
+
+
+def test_english_answers_use_the_english_company_value(matcher: FaqMatcher) -> None:
+    result = matcher.ask("How soon will a repair person come after I report a problem?")
+    assert (result.entry_id, result.language) == ("repair_visit_time", "en")
+    assert matcher.company["visit_time_en"] in result.answer
+    assert matcher.company["visit_time"] not in result.answer
+
+
+def test_no_answer_in_the_base_contains_an_unfilled_placeholder(matcher: FaqMatcher) -> None:
+    for entry in matcher.entries:
+        for lang in ("zh", "en"):
+            answer = matcher.answer_for(entry.id, lang)
+            assert answer is not None
+            assert "{" not in answer, (entry.id, lang)
+
+
+def test_the_language_follows_the_question_unless_the_caller_says_otherwise(
+    matcher: FaqMatcher,
+) -> None:
+    assert matcher.ask("屋顶漏水保修几年").language == "zh"
+    assert matcher.ask("Is a leaking roof covered?").language == "en"
+    asked_in_english = matcher.ask("屋顶漏水保修几年", lang="en-US")
+    assert asked_in_english.language == "en"
+    assert asked_in_english.answer == matcher.answer_for("warranty_roof_wall_leak", "en")
+    assert matcher.ask("Is a leaking roof covered?", lang="zh-hans").answer.startswith("屋面防水")
+
+
+def test_suggestion_buttons_resolve_to_answers_and_labels(matcher: FaqMatcher) -> None:
+    assert (
+        matcher.answer_for("renovation_deadline", "zh")
+        == "考虑到电梯的安全使用，请在交付后半年内完成装修。"
+    )
+    assert (
+        matcher.question_for("renovation_deadline", "en") == "Is there a time limit for renovation?"
+    )
+    assert matcher.answer_for("no_such_entry", "zh") is None
+    assert matcher.question_for("no_such_entry", "en") is None
+
+
+@pytest.mark.parametrize("text", ["", "   ", "？？？！", "你好"])
+def test_empty_or_greeting_only_messages_are_not_answered(matcher: FaqMatcher, text: str) -> None:
+    assert matcher.ask(text) == FaqResult(
+        False, None, 0.0, "", False, (), "zh" if text == "你好" else "en"
+    )
+
+
+# --- hand-off and decline ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "人工",
+        "转人工",
+        "客服",
+        "真人",
+        "我要投诉",
+        "投诉",
+        "轉人工客服",
+        "找你们经理",
+        "talk to a human",
+        "agent",
+        "I want to complain",
+        "I'd like to speak to someone",
+        "我要 complain",
+        "投诉物业乱收费",
+    ],
+)
+def test_requests_for_a_person_and_complaints_hand_off(matcher: FaqMatcher, text: str) -> None:
+    result = matcher.ask(text)
+    assert (result.handoff, result.matched, result.entry_id, result.answer) == (
+        True,
+        False,
+        None,
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        ("怎么投诉", "complaint_channels"),
+        ("投诉后多久处理", "complaint_response_time"),
+        ("How do I make a complaint?", "complaint_channels"),
+        ("客服电话多少", "contact_hotline"),
+    ],
+)
+def test_questions_about_complaints_and_contacts_are_answered_not_handed_off(
+    matcher: FaqMatcher, text: str, entry_id: str
+) -> None:
+    result = matcher.ask(text)
+    assert (result.matched, result.entry_id, result.handoff) == (True, entry_id, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "今天天气怎么样",
+        "推荐个股票",
+        "你是谁",
+        "小区是哪个学区",
+        "房价会涨吗",
+        "傻逼",
+        "What's the weather tomorrow?",
+        "who are you",
+        "you stupid bot",
+    ],
+)
+def test_out_of_scope_and_abuse_are_declined_without_guessing(
+    matcher: FaqMatcher, text: str
+) -> None:
+    result = matcher.ask(text)
+    assert (result.matched, result.handoff, result.suggestions) == (False, False, ())
+
+
+def test_an_insult_with_a_request_for_a_person_still_reaches_a_person(matcher: FaqMatcher) -> None:
+    assert matcher.ask("垃圾物业，我要投诉！").handoff
+    assert not matcher.ask("垃圾物业").handoff
+
+
+def test_construction_waste_is_not_mistaken_for_an_insult(matcher: FaqMatcher) -> None:
+    assert matcher.ask("建筑垃圾清运费怎么算").entry_id == "renovation_debris_fee"
+
+
+def test_labour_cost_is_not_a_request_for_a_person(matcher: FaqMatcher) -> None:
+    assert not matcher.ask("维修人工费怎么算").handoff
+
+
+def test_results_are_immutable(matcher: FaqMatcher) -> None:
+    result = matcher.ask("物业费怎么收")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.answer = "changed"  # type: ignore[misc]
+
+
+def test_a_few_hundred_questions_take_well_under_a_second(matcher: FaqMatcher) -> None:
+    """A guard against order-of-magnitude regressions (the bench has the real figures)."""
+    questions = ["屋頂漏水保修嗎", "物业费 how much", "收楼要带啥", "转人工", "今天天气"] * 60
+    start = time.perf_counter()
+    for question in questions:
+        matcher.ask(question)
+    assert time.perf_counter() - start < 1.0

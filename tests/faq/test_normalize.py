@@ -1,0 +1,115 @@
+"""Owners' spellings meet: scripts, widths, typos and synonyms normalise to one form."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.faq.normalize import Normaliser, SynonymTable, detect_language, load_synonyms
+from tests.faq.conftest import CONFIG_DIR
+
+
+@pytest.fixture(scope="module")
+def normaliser() -> Normaliser:
+    table, issues = load_synonyms(CONFIG_DIR / "faq" / "synonyms.yaml")
+    assert issues == []
+    return Normaliser(table)
+
+
+def test_traditional_characters_become_simplified(normaliser: Normaliser) -> None:
+    assert normaliser.normalise("裝修申請") == "装修申请"
+
+
+def test_full_width_letters_digits_and_punctuation_are_folded(normaliser: Normaliser) -> None:
+    assert normaliser.normalise("ＡＢＣ１２３？！") == "abc123"
+
+
+def test_punctuation_and_spaces_between_chinese_disappear(normaliser: Normaliser) -> None:
+    assert normaliser.normalise(" 保修 期，多久？ ") == normaliser.normalise("保修期多久")
+
+
+def test_english_keeps_single_spaces_between_words(normaliser: Normaliser) -> None:
+    assert normaliser.normalise("Who   are YOU?") == "who are you"
+
+
+@pytest.mark.parametrize(
+    ("typo", "correct"),
+    [
+        ("宝修期多久", "保修期多久"),
+        ("契说怎么交", "契税怎么交"),
+        ("收房要带身分证吗", "收房要带身份证吗"),
+    ],
+)
+def test_common_input_method_typos_are_corrected(
+    normaliser: Normaliser, typo: str, correct: str
+) -> None:
+    assert normaliser.normalise(typo) == normaliser.normalise(correct)
+
+
+@pytest.mark.parametrize(
+    ("variant", "canonical"),
+    [
+        ("屋顶漏水", "屋顶渗漏"),
+        ("装修押金", "装修保证金"),
+        ("物管费多少", "物业费多少"),
+        ("产证办好了吗", "产权证办好了吗"),
+        ("收楼", "交房"),
+        ("入伙", "交房"),
+        ("入住", "交房"),
+        ("保固期", "保修期"),
+    ],
+)
+def test_synonyms_share_one_canonical_form(
+    normaliser: Normaliser, variant: str, canonical: str
+) -> None:
+    assert normaliser.normalise(variant) == normaliser.normalise(canonical)
+
+
+def test_longest_variant_wins(normaliser: Normaliser) -> None:
+    assert normaliser.normalise("物业管理费") == "物业费"
+
+
+def test_a_canonical_form_is_not_rewritten_again(normaliser: Normaliser) -> None:
+    assert normaliser.normalise("产权证") == "产权证"
+
+
+def test_english_domain_words_map_to_the_chinese_term(normaliser: Normaliser) -> None:
+    assert normaliser.normalise("title deed") == normaliser.normalise("房产证")
+
+
+def test_latin_variants_match_whole_words_only() -> None:
+    normaliser = Normaliser(SynonymTable({"deed": "title", "title": "title"}))
+    assert normaliser.normalise("deed") == "title"
+    assert normaliser.normalise("deeds indeed") == "deeds indeed"
+
+
+def test_greetings_and_politeness_are_dropped(normaliser: Normaliser) -> None:
+    assert normaliser.normalise("你好，请问保修期多久？谢谢") == normaliser.normalise("保修期多久")
+    assert normaliser.normalise("你好") == ""
+
+
+def test_mixed_chinese_and_english_has_no_space_around_chinese(normaliser: Normaliser) -> None:
+    assert normaliser.normalise("保修 period 多久") == "保修period多久"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("保修期多久", "zh"),
+        ("how long", "en"),
+        ("物业费 how much", "zh"),
+        ("產權證", "zh"),
+        ("", "en"),
+    ],
+)
+def test_any_chinese_character_means_chinese(text: str, language: str) -> None:
+    assert detect_language(text) == language
+
+
+def test_a_variant_claimed_by_two_groups_is_reported_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "synonyms.yaml"
+    path.write_text("synonyms:\n  交房: [收楼]\n  入住: [收楼]\n", encoding="utf-8")
+    _, issues = load_synonyms(path)
+    assert [issue.line for issue in issues] == [3]
+    assert "收楼" in issues[0].message
