@@ -1,0 +1,90 @@
+"""Provisional complaint grades and deadlines (domain §4), with the real rules.yaml."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import load_rules
+from bot.domain.complaints import ComplaintGrade, ComplaintRules, ServiceHours
+from bot.settings import PROJECT_ROOT
+
+RULES_FILE = load_rules(PROJECT_ROOT / "config")
+RULES = ComplaintRules.from_config(RULES_FILE.section("complaint"))
+HOURS = ServiceHours.parse(str(RULES_FILE.company["hotline_hours"]))
+SH = ZoneInfo("Asia/Shanghai")
+G1, G2, G3 = ComplaintGrade.G1, ComplaintGrade.G2, ComplaintGrade.G3
+
+
+@pytest.mark.parametrize(
+    ("text", "households", "topic", "grade", "reason"),
+    [
+        ("物业保安态度差", 1, "property_service", G3, None),
+        ("业主们准备拉横幅", 1, "quality", G1, "keyword:拉横幅"),
+        ("we will go to the MEDIA", 1, "other", G1, "keyword:media"),
+        ("车库渗水", 12, "quality", G1, "households:12"),
+        ("车库渗水", 3, "quality", G2, "households:3"),
+        ("整栋楼都停水", 1, "quality", G2, "keyword:整栋"),
+        ("学校迟迟不开学", 1, "education", G2, "topic:education"),
+        ("小区规划和宣传不一致", 1, "other", G2, "keyword:规划"),
+    ],
+)
+def test_provisional_grade(
+    text: str, households: int, topic: str, grade: ComplaintGrade, reason: str | None
+) -> None:
+    proposal = RULES.propose_grade(text, households, topic)
+    assert proposal.grade is grade
+    if reason is None:
+        assert proposal.reasons == ()
+    else:
+        assert reason in proposal.reasons
+
+
+@pytest.mark.parametrize(
+    ("received", "grade", "order_due", "resolve_due"),
+    [
+        # within hours: the 督办令 one hour later ("受理投诉后1小时内", 000)
+        (
+            datetime(2026, 11, 18, 10, 0, tzinfo=SH),
+            G3,
+            datetime(2026, 11, 18, 11, 0, tzinfo=SH),
+            datetime(2026, 11, 23, 10, 0, tzinfo=SH),
+        ),
+        # at night: the clock starts at 08:00 next morning
+        (
+            datetime(2026, 11, 18, 22, 30, tzinfo=SH),
+            G2,
+            datetime(2026, 11, 19, 9, 0, tzinfo=SH),
+            datetime(2026, 11, 20, 8, 0, tzinfo=SH),
+        ),
+        # before opening: the same morning
+        (
+            datetime(2026, 11, 18, 6, 0, tzinfo=SH),
+            G1,
+            datetime(2026, 11, 18, 9, 0, tzinfo=SH),
+            datetime(2026, 11, 18, 9, 0, tzinfo=SH),
+        ),
+        # closing time itself is outside hours
+        (
+            datetime(2026, 11, 18, 18, 0, tzinfo=SH),
+            G1,
+            datetime(2026, 11, 19, 9, 0, tzinfo=SH),
+            datetime(2026, 11, 19, 9, 0, tzinfo=SH),
+        ),
+    ],
+)
+def test_deadlines_start_when_staff_are_at_work(
+    received: datetime, grade: ComplaintGrade, order_due: datetime, resolve_due: datetime
+) -> None:
+    assert RULES.deadlines(grade, received, HOURS) == (order_due, resolve_due)
+
+
+def test_first_reply_to_a_handoff_counts_from_opening() -> None:
+    night = datetime(2026, 11, 18, 23, 0, tzinfo=SH)
+    assert RULES.first_reply_due(night, HOURS) == datetime(2026, 11, 19, 8, 30, tzinfo=SH)
+
+
+def test_service_hours_accept_the_chinese_dash() -> None:
+    assert ServiceHours.parse("8:30—16:30") == ServiceHours.parse("08:30-16:30")
