@@ -76,6 +76,8 @@ def run_async(work: Callable[[Runtime], Awaitable[int]], **runtime_options: Any)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for chatty in ("alembic", "httpx", "apscheduler"):  # one line per request or job is noise
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.root.level))
 
     from bot.bootstrap import build_runtime
 

@@ -7,6 +7,7 @@ import string
 from datetime import datetime, timedelta
 
 from bot.bootstrap import Runtime
+from bot.certificates_import import import_certificates
 from bot.roster_import import import_roster, parse_roster
 
 #: DEMA2345, DEMB2345 …: valid codes (no 0/O/1/I/L) that are obviously demo codes.
@@ -27,6 +28,7 @@ async def seed_demo(runtime: Runtime, now: datetime) -> list[tuple[str, str]]:
         if parsed.errors:
             raise RuntimeError("sample roster is invalid: " + "; ".join(parsed.errors))
         await import_roster(runtime.uow, parsed.rows, now, dry_run=False)
+        await _seed_certificate_cases(runtime, now)
     unused = []
     async with runtime.uow() as uow:
         homes = await uow.roster.owner_homes()
@@ -42,3 +44,18 @@ async def seed_demo(runtime: Runtime, now: datetime) -> list[tuple[str, str]]:
                 unused.append((code, label))
         await uow.commit()
     return unused
+
+
+async def _seed_certificate_cases(runtime: Runtime, now: datetime) -> None:
+    data = (runtime.settings.config_dir / "sample_certificates.csv").read_bytes()
+    services = runtime.services
+    report = await import_certificates(
+        runtime.uow,
+        data,
+        rules=services.rules,
+        texts=services.texts,
+        tz=runtime.settings.tz,
+        now=now,
+    )
+    if report.errors:
+        raise RuntimeError("sample certificate cases are invalid: " + "; ".join(report.errors))
