@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.config import Rules
@@ -31,6 +31,9 @@ from bot.roster_import import DATE_FORMATS, decode_csv
 from bot.services.notify import notify_owners
 from bot.storage.repositories.certificates import CaseValues
 from bot.storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Runtime
 
 REQUIRED = ("project", "building", "unit", "stage")
 OPTIONAL = ("stage_date", "mortgage", "eta", "outstanding_items", "note")
@@ -311,7 +314,6 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _import_command(args: argparse.Namespace) -> int:
-    from bot.bootstrap import Runtime
     from bot.cli import run_async
 
     try:
@@ -321,16 +323,7 @@ def _import_command(args: argparse.Namespace) -> int:
         return 1
 
     async def work(runtime: Runtime) -> int:
-        services = runtime.services
-        report = await import_certificates(
-            runtime.uow,
-            data,
-            rules=services.rules,
-            texts=services.texts,
-            tz=runtime.settings.tz,
-            now=services.clock(),
-            dry_run=args.dry_run,
-        )
+        report = await import_into(runtime, data, dry_run=args.dry_run)
         print(describe(report))
         return 0 if report.ok else 1
 
@@ -344,4 +337,18 @@ def describe(report: ImportReport) -> str:
     return (
         f"{report.rows} rows: {report.created} cases created, {report.updated} updated, "
         f"{report.stage_changes} stage changes; {report.notified} owner notifications {verb} queued"
+    )
+
+
+async def import_into(runtime: Runtime, data: bytes, *, dry_run: bool = False) -> ImportReport:
+    """`import_certificates` with the rules, texts, time zone and clock of a running bot."""
+    services = runtime.services
+    return await import_certificates(
+        runtime.uow,
+        data,
+        rules=services.rules,
+        texts=services.texts,
+        tz=runtime.settings.tz,
+        now=services.clock(),
+        dry_run=dry_run,
     )

@@ -7,7 +7,7 @@ import string
 from datetime import datetime, timedelta
 
 from bot.bootstrap import Runtime
-from bot.certificates_import import import_certificates
+from bot.certificates_import import import_into
 from bot.roster_import import import_roster, parse_roster
 
 #: DEMA2345, DEMB2345 …: valid codes (no 0/O/1/I/L) that are obviously demo codes.
@@ -16,6 +16,16 @@ DEMO_CODE_LETTERS = [c for c in string.ascii_uppercase if c not in "IOL"]
 
 
 async def seed_demo(runtime: Runtime, now: datetime) -> list[tuple[str, str]]:
+    """The sample roster with its certificate cases, once; returns the unused demo codes."""
+    async with runtime.uow() as uow:
+        first_time = not await uow.roster.owner_homes()
+    codes = await seed_demo_roster(runtime, now)
+    if first_time:
+        await _seed_certificate_cases(runtime)
+    return codes
+
+
+async def seed_demo_roster(runtime: Runtime, now: datetime) -> list[tuple[str, str]]:
     """Import the sample roster once and give each owner-unit a demo code.
 
     Returns (code, "owner – home") pairs still unused, for the banner.
@@ -28,7 +38,6 @@ async def seed_demo(runtime: Runtime, now: datetime) -> list[tuple[str, str]]:
         if parsed.errors:
             raise RuntimeError("sample roster is invalid: " + "; ".join(parsed.errors))
         await import_roster(runtime.uow, parsed.rows, now, dry_run=False)
-        await _seed_certificate_cases(runtime, now)
     unused = []
     async with runtime.uow() as uow:
         homes = await uow.roster.owner_homes()
@@ -46,16 +55,8 @@ async def seed_demo(runtime: Runtime, now: datetime) -> list[tuple[str, str]]:
     return unused
 
 
-async def _seed_certificate_cases(runtime: Runtime, now: datetime) -> None:
+async def _seed_certificate_cases(runtime: Runtime) -> None:
     data = (runtime.settings.config_dir / "sample_certificates.csv").read_bytes()
-    services = runtime.services
-    report = await import_certificates(
-        runtime.uow,
-        data,
-        rules=services.rules,
-        texts=services.texts,
-        tz=runtime.settings.tz,
-        now=now,
-    )
+    report = await import_into(runtime, data)
     if report.errors:
         raise RuntimeError("sample certificate cases are invalid: " + "; ".join(report.errors))

@@ -19,7 +19,7 @@ import pytest
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.channels.console import ConsoleChannel
-from bot.demo import seed_demo
+from bot.demo import seed_demo_roster
 from bot.faq import FaqMatcher
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 from bot.storage.db import create_engine
@@ -170,7 +170,7 @@ async def runtime(
 @pytest.fixture
 async def demo_codes(runtime: Runtime, clock: FakeClock) -> dict[str, str]:
     """The sample roster imported; owner name → a demo invite code of one of their homes."""
-    codes = await seed_demo(runtime, clock())
+    codes = await seed_demo_roster(runtime, clock())
     return {label.split(" – ")[0]: code for code, label in reversed(codes)}
 
 
