@@ -23,10 +23,6 @@ OUTBOX_TICK_SECONDS = 2
 
 async def serve(runtime: Runtime, *, console_user: str | None) -> None:
     await upgrade(runtime.db)
-    for message, replies in await runtime.engine.process_pending():
-        gateway = runtime.services.gateways.get(message.channel)
-        if gateway is not None and replies:
-            await gateway.send(message.user_id, replies)
     scheduler = AsyncIOScheduler(timezone=runtime.settings.timezone)
     scheduler.add_job(
         runtime.outbox.run_once,

@@ -75,7 +75,7 @@ class Settings(BaseSettings):
 
     @property
     def wechat_enabled(self) -> bool:
-        return bool(self.wechat_app_id and self.wechat_token)
+        return bool(self.wechat_app_id and self.wechat_token and self.wechat_app_secret)
 
 
 def load_settings(**overrides: object) -> Settings:

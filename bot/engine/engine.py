@@ -68,7 +68,7 @@ class Engine:
         recorded = await self.record(msg)
         if recorded.duplicate:
             return HandleResult(recorded.replies or [], duplicate=True)
-        return HandleResult(await self.process(msg))
+        return await self._process(msg)
 
     async def record(self, msg: IncomingMessage) -> Recorded:
         """Persist the update in the inbox; tells whether it was seen before."""
@@ -87,7 +87,25 @@ class Engine:
         return await self._with_database_retries(attempt)
 
     async def process(self, msg: IncomingMessage) -> list[Reply]:
-        """Handle a recorded update exactly once and return the replies to send."""
+        """Handle a recorded update exactly once and return the replies to send (for an update
+        handled before, the replies it got then)."""
+        return (await self._process(msg)).replies
+
+    async def process_pending(self, channel: str) -> list[tuple[IncomingMessage, list[Reply]]]:
+        """Handle this channel's updates recorded but never handled (a crash or restart in
+        between). Only what this call handled is returned, so two instances catching up at
+        the same time never both send the same replies."""
+        async with self.uow_factory() as uow:
+            entries = await uow.inbox.pending(channel)
+        handled = []
+        for entry in entries:
+            msg = IncomingMessage.from_dict(entry.payload)
+            result = await self._process(msg)
+            if not result.duplicate:
+                handled.append((msg, result.replies))
+        return handled
+
+    async def _process(self, msg: IncomingMessage) -> HandleResult:
         lock = self._locks.setdefault((msg.channel, msg.user_id), asyncio.Lock())
         async with lock:
             for _ in range(STALE_RETRIES):
@@ -95,28 +113,22 @@ class Engine:
                     return await self._with_database_retries(lambda: self._process_once(msg))
                 except StaleConversation:
                     log.info("conversation changed concurrently; retrying %s", msg.update_key)
-            return await self._with_database_retries(lambda: self._fail_softly(msg))
+            replies = await self._with_database_retries(lambda: self._fail_softly(msg))
+            return HandleResult(replies)
 
-    async def process_pending(self) -> list[tuple[IncomingMessage, list[Reply]]]:
-        """Handle updates recorded but never handled (a crash or restart in between)."""
-        async with self.uow_factory() as uow:
-            entries = await uow.inbox.pending()
-        handled = []
-        for entry in entries:
-            msg = IncomingMessage.from_dict(entry.payload)
-            handled.append((msg, await self.process(msg)))
-        return handled
+    async def _process_once(self, msg: IncomingMessage) -> HandleResult:
+        outcome = await self._route_in_transaction(msg)
+        if outcome is None:
+            return HandleResult(await self._fail_softly(msg))
+        return outcome
 
-    async def _process_once(self, msg: IncomingMessage) -> list[Reply]:
-        replies = await self._route_in_transaction(msg)
-        return replies if replies is not None else await self._fail_softly(msg)
-
-    async def _route_in_transaction(self, msg: IncomingMessage) -> list[Reply] | None:
+    async def _route_in_transaction(self, msg: IncomingMessage) -> HandleResult | None:
         """None when a flow crashed (its transaction is rolled back by then)."""
         async with self.uow_factory() as uow:
             entry = await uow.inbox.claim(msg.channel, msg.update_key)
             if entry is not None and entry.status == "done":
-                return [Reply.from_dict(r) for r in entry.replies or []]
+                stored = [Reply.from_dict(r) for r in entry.replies or []]
+                return HandleResult(stored, duplicate=True)
             now = self.services.clock()
             account = await uow.accounts.touch(
                 msg.channel,
@@ -139,7 +151,7 @@ class Engine:
             await uow.conversations.save(state, now)
             await uow.inbox.mark_done(msg.channel, msg.update_key, _dicts(replies), now)
             await uow.commit()
-            return replies
+            return HandleResult(replies)
 
     async def _fail_softly(self, msg: IncomingMessage) -> list[Reply]:
         """A step crashed: its writes are rolled back, the owner gets an apology and the menu,

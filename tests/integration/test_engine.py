@@ -100,10 +100,11 @@ async def test_recorded_but_unhandled_updates_are_handled_after_a_crash(
 ) -> None:
     msg = text_message("crash-1", f"绑定 {demo_codes['李娜']}")
     await runtime.engine.record(msg)  # acknowledged to the platform, then the process died
-    handled = await runtime.engine.process_pending()
+    handled = await runtime.engine.process_pending("console")
     assert [m.update_key for m, _ in handled] == ["crash-1"]
     assert "绑定成功" in handled[0][1][0].text
-    assert await runtime.engine.process_pending() == []
+    assert await runtime.engine.process_pending("console") == []
+    assert await runtime.engine.process_pending("telegram") == []
 
 
 @pytest.mark.parametrize(

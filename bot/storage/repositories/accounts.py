@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.conversation import ConversationState, StaleConversation
 from bot.domain.roster import Account
 from bot.storage.models import ChannelAccount, Conversation
+from bot.storage.sql import insert_unless_exists
 
 
 def _account(row: ChannelAccount) -> Account:
@@ -53,34 +53,45 @@ class AccountRepository:
         display_name: str | None = None,
     ) -> Account:
         """The account behind an inbound message, created on first contact; records the time
-        of the owner's last message (WeChat's 48-hour window counts from it)."""
-        row = await self._row(channel, user_id)
-        if row is None:
-            row = ChannelAccount(
-                channel=channel,
-                platform_user_id=user_id,
-                language=language,
-                display_name=display_name,
-                created_at=now,
-                active=True,
-                language_chosen=False,
-            )
-            try:
-                async with self.session.begin_nested():
-                    self.session.add(row)
-            except IntegrityError:
-                found = await self._row(channel, user_id)
-                assert found is not None
-                row = found
-        else:
-            if not row.language_chosen:
-                row.language = language
-        row.last_inbound_at = now
-        row.active = True
+        of the owner's last message (WeChat's 48-hour window counts from it).
+
+        One UPDATE … RETURNING for a known account: this runs for every message.
+        """
+        values: dict[str, object] = {"last_inbound_at": now, "active": True}
         if display_name:
-            row.display_name = display_name
-        await self.session.flush()
-        return _account(row)
+            values["display_name"] = display_name
+        statement = (
+            update(ChannelAccount)
+            .where(ChannelAccount.channel == channel, ChannelAccount.platform_user_id == user_id)
+            .values(
+                **values,
+                language=case(
+                    (ChannelAccount.language_chosen.is_(True), ChannelAccount.language),
+                    else_=language,
+                ),
+            )
+            .returning(ChannelAccount)
+            .execution_options(synchronize_session=False)
+        )
+        row = (await self.session.execute(statement)).scalar_one_or_none()
+        if row is not None:
+            return _account(row)
+        await insert_unless_exists(
+            self.session,
+            ChannelAccount,
+            {
+                "channel": channel,
+                "platform_user_id": user_id,
+                "language": language,
+                "language_chosen": False,
+                "display_name": display_name,
+                "created_at": now,
+                **values,
+            },
+        )
+        created = await self._row(channel, user_id)
+        assert created is not None
+        return _account(created)
 
     async def set_language(self, account_id: int, language: str) -> None:
         await self.session.execute(
@@ -130,7 +141,7 @@ class ConversationRepository:
 
     async def save(self, state: ConversationState, now: datetime) -> None:
         """Write the state only if nobody else wrote since it was loaded (optimistic lock)."""
-        values = {
+        values: dict[str, object] = {
             "flow": state.flow,
             "step": state.step,
             "flow_version": state.flow_version,
@@ -141,11 +152,9 @@ class ConversationRepository:
             "updated_at": now,
         }
         if state.version == 0:
-            try:
-                async with self.session.begin_nested():
-                    self.session.add(Conversation(account_id=state.account_id, **values))
-            except IntegrityError:
-                raise StaleConversation(state.account_id) from None
+            values["account_id"] = state.account_id
+            if not await insert_unless_exists(self.session, Conversation, values):
+                raise StaleConversation(state.account_id)
         else:
             result = await self.session.execute(
                 update(Conversation)

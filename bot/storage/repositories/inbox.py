@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import ProcessedUpdate
+from bot.storage.sql import insert_unless_exists
 
 PENDING = "pending"
 DONE = "done"
@@ -37,21 +37,19 @@ class InboxRepository:
         self, channel: str, update_key: str, payload: dict[str, Any], now: datetime
     ) -> InboxEntry | None:
         """Insert the update; returns the existing entry when it was recorded before."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(
-                    ProcessedUpdate(
-                        channel=channel,
-                        update_key=update_key,
-                        payload=payload,
-                        status=PENDING,
-                        attempts=0,
-                        received_at=now,
-                    )
-                )
-        except IntegrityError:
-            return await self.get(channel, update_key)
-        return None
+        inserted = await insert_unless_exists(
+            self.session,
+            ProcessedUpdate,
+            {
+                "channel": channel,
+                "update_key": update_key,
+                "payload": payload,
+                "status": PENDING,
+                "attempts": 0,
+                "received_at": now,
+            },
+        )
+        return None if inserted else await self.get(channel, update_key)
 
     async def get(self, channel: str, update_key: str) -> InboxEntry | None:
         row = await self._row(channel, update_key)
@@ -64,17 +62,19 @@ class InboxRepository:
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def claim(self, channel: str, update_key: str) -> InboxEntry | None:
-        """Lock a pending update for handling; None if it is done (or gone)."""
-        query = (
-            select(ProcessedUpdate)
+        """Count an attempt and lock the row until commit (on PostgreSQL the UPDATE holds the
+        row lock, so two processes never handle one update at the same time)."""
+        statement = (
+            update(ProcessedUpdate)
             .where(ProcessedUpdate.channel == channel, ProcessedUpdate.update_key == update_key)
-            .with_for_update()
+            .values(attempts=ProcessedUpdate.attempts + 1)
+            .returning(ProcessedUpdate.payload, ProcessedUpdate.status, ProcessedUpdate.replies)
         )
-        row = (await self.session.execute(query)).scalar_one_or_none()
+        row = (await self.session.execute(statement)).first()
         if row is None:
             return None
-        row.attempts += 1
-        return _entry(row)
+        payload, status, replies = row
+        return InboxEntry(channel, update_key, payload, status, replies)
 
     async def mark_done(
         self, channel: str, update_key: str, replies: list[Any], now: datetime
@@ -85,10 +85,10 @@ class InboxRepository:
             .values(status=DONE, replies=replies, handled_at=now)
         )
 
-    async def pending(self, limit: int = 500) -> list[InboxEntry]:
+    async def pending(self, channel: str, limit: int = 500) -> list[InboxEntry]:
         query = (
             select(ProcessedUpdate)
-            .where(ProcessedUpdate.status == PENDING)
+            .where(ProcessedUpdate.status == PENDING, ProcessedUpdate.channel == channel)
             .order_by(ProcessedUpdate.id)
             .limit(limit)
         )

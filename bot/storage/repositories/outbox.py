@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import ChannelAccount, OutboxMessage
+from bot.storage.sql import insert_unless_exists
 
 PENDING = "pending"
 SENT = "sent"
@@ -46,24 +46,21 @@ class OutboxRepository:
         link_path: str | None = None,
     ) -> bool:
         """Queue a message; False when the same idempotency key was queued before."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(
-                    OutboxMessage(
-                        account_id=account_id,
-                        purpose=purpose,
-                        idempotency_key=idempotency_key,
-                        replies=replies,
-                        link_path=link_path,
-                        due_at=due_at,
-                        status=PENDING,
-                        attempts=0,
-                        created_at=now,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+        return await insert_unless_exists(
+            self.session,
+            OutboxMessage,
+            {
+                "account_id": account_id,
+                "purpose": purpose,
+                "idempotency_key": idempotency_key,
+                "replies": replies,
+                "link_path": link_path,
+                "due_at": due_at,
+                "status": PENDING,
+                "attempts": 0,
+                "created_at": now,
+            },
+        )
 
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
         """Take due rows for this worker. On PostgreSQL `SKIP LOCKED` keeps workers disjoint;

@@ -1,0 +1,24 @@
+"""SQL helpers both backends share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase
+
+
+async def insert_unless_exists(
+    session: AsyncSession, model: type[DeclarativeBase], values: dict[str, Any]
+) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING: False when a unique key already had a row.
+
+    One statement instead of a savepoint, an insert and a rollback to the savepoint: the hot
+    paths (inbox, first contact, outbox keys) run it for every update.
+    """
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values).on_conflict_do_nothing()
+    result = await session.execute(statement)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
