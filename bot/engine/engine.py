@@ -125,10 +125,6 @@ class Engine:
     async def _route_in_transaction(self, msg: IncomingMessage) -> HandleResult | None:
         """None when a flow crashed (its transaction is rolled back by then)."""
         async with self.uow_factory() as uow:
-            entry = await uow.inbox.claim(msg.channel, msg.update_key)
-            if entry is not None and entry.status == "done":
-                stored = [Reply.from_dict(r) for r in entry.replies or []]
-                return HandleResult(stored, duplicate=True)
             now = self.services.clock()
             account = await uow.accounts.touch(
                 msg.channel,
@@ -149,9 +145,18 @@ class Engine:
                 log.exception("flow failed on update %s", msg.update_key)
                 return None
             await uow.conversations.save(state, now)
-            await uow.inbox.mark_done(msg.channel, msg.update_key, _dicts(replies), now)
-            await uow.commit()
-            return HandleResult(replies)
+            if await uow.inbox.complete(msg.channel, msg.update_key, _dicts(replies), now):
+                await uow.commit()
+                return HandleResult(replies)
+        return await self._handled_elsewhere(msg)
+
+    async def _handled_elsewhere(self, msg: IncomingMessage) -> HandleResult:
+        """Another process (or an earlier run) completed this update first: our work was
+        rolled back, and the replies are the ones stored then."""
+        async with self.uow_factory() as uow:
+            entry = await uow.inbox.get(msg.channel, msg.update_key)
+        stored = entry.replies if entry is not None else []
+        return HandleResult([Reply.from_dict(r) for r in stored or []], duplicate=True)
 
     async def _fail_softly(self, msg: IncomingMessage) -> list[Reply]:
         """A step crashed: its writes are rolled back, the owner gets an apology and the menu,
@@ -161,9 +166,10 @@ class Engine:
             account = await uow.accounts.find(msg.channel, msg.user_id)
             lang = account.language if account else self.router.language_for(msg)
             replies = [self.router.apology(lang)]
-            await uow.inbox.mark_done(msg.channel, msg.update_key, _dicts(replies), now)
-            await uow.commit()
-            return replies
+            if await uow.inbox.complete(msg.channel, msg.update_key, _dicts(replies), now):
+                await uow.commit()
+                return replies
+        return (await self._handled_elsewhere(msg)).replies
 
     async def _with_database_retries(self, operation: Callable[[], Awaitable[T]]) -> T:
         for attempt in range(DATABASE_RETRIES):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
@@ -22,3 +23,8 @@ async def insert_unless_exists(
     statement = insert(model).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def table_of(model: type[DeclarativeBase]) -> Table:
+    """The Core table of a model, for hot paths that skip the ORM's bookkeeping."""
+    return cast(Table, model.__table__)

@@ -157,7 +157,6 @@ class ProcessedUpdate(Base):
     update_key: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(10), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
     replies: Mapped[list[Any] | None]
     received_at: Mapped[datetime]
     handled_at: Mapped[datetime | None]

@@ -10,7 +10,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.conversation import ConversationState, StaleConversation
 from bot.domain.roster import Account
 from bot.storage.models import ChannelAccount, Conversation
-from bot.storage.sql import insert_unless_exists
+from bot.storage.sql import insert_unless_exists, table_of
+
+ACCOUNTS = table_of(ChannelAccount)
+CONVERSATIONS = table_of(Conversation)
+#: The columns an `Account` is made of, in its field order.
+ACCOUNT_COLUMNS = (
+    ACCOUNTS.c.id,
+    ACCOUNTS.c.channel,
+    ACCOUNTS.c.platform_user_id,
+    ACCOUNTS.c.owner_id,
+    ACCOUNTS.c.language,
+    ACCOUNTS.c.active,
+    ACCOUNTS.c.last_inbound_at,
+)
 
 
 def _account(row: ChannelAccount) -> Account:
@@ -61,21 +74,19 @@ class AccountRepository:
         if display_name:
             values["display_name"] = display_name
         statement = (
-            update(ChannelAccount)
-            .where(ChannelAccount.channel == channel, ChannelAccount.platform_user_id == user_id)
+            update(ACCOUNTS)
+            .where(ACCOUNTS.c.channel == channel, ACCOUNTS.c.platform_user_id == user_id)
             .values(
                 **values,
                 language=case(
-                    (ChannelAccount.language_chosen.is_(True), ChannelAccount.language),
-                    else_=language,
+                    (ACCOUNTS.c.language_chosen.is_(True), ACCOUNTS.c.language), else_=language
                 ),
             )
-            .returning(ChannelAccount)
-            .execution_options(synchronize_session=False)
+            .returning(*ACCOUNT_COLUMNS)
         )
-        row = (await self.session.execute(statement)).scalar_one_or_none()
+        row = (await self.session.execute(statement)).first()
         if row is not None:
-            return _account(row)
+            return Account(*row)
         await insert_unless_exists(
             self.session,
             ChannelAccount,
@@ -124,7 +135,8 @@ class ConversationRepository:
         self.session = session
 
     async def load(self, account_id: int) -> ConversationState:
-        row = await self.session.get(Conversation, account_id, populate_existing=True)
+        query = select(CONVERSATIONS).where(CONVERSATIONS.c.account_id == account_id)
+        row = (await self.session.execute(query)).first()
         if row is None:
             return ConversationState(account_id=account_id)
         return ConversationState(
@@ -157,13 +169,12 @@ class ConversationRepository:
                 raise StaleConversation(state.account_id)
         else:
             result = await self.session.execute(
-                update(Conversation)
+                update(CONVERSATIONS)
                 .where(
-                    Conversation.account_id == state.account_id,
-                    Conversation.version == state.version,
+                    CONVERSATIONS.c.account_id == state.account_id,
+                    CONVERSATIONS.c.version == state.version,
                 )
                 .values(**values)
-                .execution_options(synchronize_session=False)
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise StaleConversation(state.account_id)

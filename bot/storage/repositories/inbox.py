@@ -1,4 +1,9 @@
-"""The inbox of platform updates: persist before acknowledging, handle once."""
+"""The inbox of platform updates: persist before acknowledging, handle once.
+
+These statements run for every update, so they use the Core table (no ORM unit-of-work
+bookkeeping) and the fewest round trips: an insert that ignores duplicates, and a completion
+that only succeeds while the update is still pending.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import ProcessedUpdate
-from bot.storage.sql import insert_unless_exists
+from bot.storage.sql import insert_unless_exists, table_of
 
 PENDING = "pending"
 DONE = "done"
+INBOX = table_of(ProcessedUpdate)
 
 
 @dataclass(frozen=True)
@@ -23,10 +29,6 @@ class InboxEntry:
     payload: dict[str, Any]
     status: str
     replies: list[Any] | None
-
-
-def _entry(row: ProcessedUpdate) -> InboxEntry:
-    return InboxEntry(row.channel, row.update_key, row.payload, row.status, row.replies)
 
 
 class InboxRepository:
@@ -45,51 +47,46 @@ class InboxRepository:
                 "update_key": update_key,
                 "payload": payload,
                 "status": PENDING,
-                "attempts": 0,
                 "received_at": now,
             },
         )
         return None if inserted else await self.get(channel, update_key)
 
     async def get(self, channel: str, update_key: str) -> InboxEntry | None:
-        row = await self._row(channel, update_key)
-        return _entry(row) if row else None
-
-    async def _row(self, channel: str, update_key: str) -> ProcessedUpdate | None:
-        query = select(ProcessedUpdate).where(
-            ProcessedUpdate.channel == channel, ProcessedUpdate.update_key == update_key
+        query = select(INBOX.c.payload, INBOX.c.status, INBOX.c.replies).where(
+            INBOX.c.channel == channel, INBOX.c.update_key == update_key
         )
-        return (await self.session.execute(query)).scalar_one_or_none()
-
-    async def claim(self, channel: str, update_key: str) -> InboxEntry | None:
-        """Count an attempt and lock the row until commit (on PostgreSQL the UPDATE holds the
-        row lock, so two processes never handle one update at the same time)."""
-        statement = (
-            update(ProcessedUpdate)
-            .where(ProcessedUpdate.channel == channel, ProcessedUpdate.update_key == update_key)
-            .values(attempts=ProcessedUpdate.attempts + 1)
-            .returning(ProcessedUpdate.payload, ProcessedUpdate.status, ProcessedUpdate.replies)
-        )
-        row = (await self.session.execute(statement)).first()
+        row = (await self.session.execute(query)).first()
         if row is None:
             return None
         payload, status, replies = row
         return InboxEntry(channel, update_key, payload, status, replies)
 
-    async def mark_done(
+    async def complete(
         self, channel: str, update_key: str, replies: list[Any], now: datetime
-    ) -> None:
-        await self.session.execute(
-            update(ProcessedUpdate)
-            .where(ProcessedUpdate.channel == channel, ProcessedUpdate.update_key == update_key)
+    ) -> bool:
+        """Store the replies and mark the update handled — unless another process handled it
+        first (False): then the caller rolls back its work. On PostgreSQL the row lock makes
+        a concurrent completion wait, and it then sees `done` and loses."""
+        result = await self.session.execute(
+            update(INBOX)
+            .where(
+                INBOX.c.channel == channel,
+                INBOX.c.update_key == update_key,
+                INBOX.c.status == PENDING,
+            )
             .values(status=DONE, replies=replies, handled_at=now)
         )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def pending(self, channel: str, limit: int = 500) -> list[InboxEntry]:
         query = (
-            select(ProcessedUpdate)
-            .where(ProcessedUpdate.status == PENDING, ProcessedUpdate.channel == channel)
-            .order_by(ProcessedUpdate.id)
+            select(INBOX.c.update_key, INBOX.c.payload, INBOX.c.status, INBOX.c.replies)
+            .where(INBOX.c.status == PENDING, INBOX.c.channel == channel)
+            .order_by(INBOX.c.id)
             .limit(limit)
         )
-        return [_entry(row) for row in (await self.session.execute(query)).scalars()]
+        return [
+            InboxEntry(channel, key, payload, status, replies)
+            for key, payload, status, replies in (await self.session.execute(query)).all()
+        ]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 18:14:26.467519
+Create Date: 2026-11-23 18:56:49.198891
 """
 
 from collections.abc import Sequence
@@ -47,7 +47,6 @@ def upgrade() -> None:
     sa.Column('update_key', sa.String(length=200), nullable=False),
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('replies', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
     sa.Column('received_at', bot.storage.models.base.UtcDateTime(timezone=True), nullable=False),
     sa.Column('handled_at', bot.storage.models.base.UtcDateTime(timezone=True), nullable=True),
