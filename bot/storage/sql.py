@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
@@ -19,10 +20,15 @@ async def insert_unless_exists(
     paths (inbox, first contact, outbox keys) run it for every update.
     """
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing()
-    result = await session.execute(statement)
+    result = await session.execute(_insert_ignoring(dialect, model), values)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _insert_ignoring(dialect: str, model: type[DeclarativeBase]) -> Executable:
+    """Built once per table: the values come as parameters at execution."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table_of(model)).on_conflict_do_nothing()
 
 
 def table_of(model: type[DeclarativeBase]) -> Table:

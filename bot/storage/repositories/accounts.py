@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.conversation import ConversationState, StaleConversation
@@ -23,6 +23,33 @@ ACCOUNT_COLUMNS = (
     ACCOUNTS.c.language,
     ACCOUNTS.c.active,
     ACCOUNTS.c.last_inbound_at,
+)
+# The statements below run for every message; built once, they skip SQLAlchemy's per-call
+# construction and cache-key work (a third of the engine's time per update on SQLite).
+TOUCH = (
+    update(ACCOUNTS)
+    .where(
+        ACCOUNTS.c.channel == bindparam("match_channel"),
+        ACCOUNTS.c.platform_user_id == bindparam("match_user"),
+    )
+    .values(
+        last_inbound_at=bindparam("seen_at", type_=ACCOUNTS.c.last_inbound_at.type),
+        active=True,
+        display_name=func.coalesce(bindparam("seen_name"), ACCOUNTS.c.display_name),
+        # The platform's language hint, unless the owner chose one with /lang.
+        language=case(
+            (ACCOUNTS.c.language_chosen.is_(True), ACCOUNTS.c.language),
+            else_=bindparam("hint_language"),
+        ),
+    )
+    .returning(*ACCOUNT_COLUMNS)
+)
+LOAD_CONVERSATION = select(CONVERSATIONS).where(
+    CONVERSATIONS.c.account_id == bindparam("match_account")
+)
+SAVE_CONVERSATION = update(CONVERSATIONS).where(
+    CONVERSATIONS.c.account_id == bindparam("match_account"),
+    CONVERSATIONS.c.version == bindparam("match_version"),
 )
 
 
@@ -70,23 +97,17 @@ class AccountRepository:
 
         One UPDATE … RETURNING for a known account: this runs for every message.
         """
-        values: dict[str, object] = {"last_inbound_at": now, "active": True}
-        if display_name:
-            values["display_name"] = display_name
-        statement = (
-            update(ACCOUNTS)
-            .where(ACCOUNTS.c.channel == channel, ACCOUNTS.c.platform_user_id == user_id)
-            .values(
-                **values,
-                language=case(
-                    (ACCOUNTS.c.language_chosen.is_(True), ACCOUNTS.c.language), else_=language
-                ),
-            )
-            .returning(*ACCOUNT_COLUMNS)
-        )
-        row = (await self.session.execute(statement)).first()
+        parameters = {
+            "match_channel": channel,
+            "match_user": user_id,
+            "seen_at": now,
+            "hint_language": language,
+            "seen_name": display_name,
+        }
+        row = (await self.session.execute(TOUCH, parameters)).first()
         if row is not None:
             return Account(*row)
+        values: dict[str, object] = {"last_inbound_at": now, "active": True}
         await insert_unless_exists(
             self.session,
             ChannelAccount,
@@ -135,8 +156,7 @@ class ConversationRepository:
         self.session = session
 
     async def load(self, account_id: int) -> ConversationState:
-        query = select(CONVERSATIONS).where(CONVERSATIONS.c.account_id == account_id)
-        row = (await self.session.execute(query)).first()
+        row = (await self.session.execute(LOAD_CONVERSATION, {"match_account": account_id})).first()
         if row is None:
             return ConversationState(account_id=account_id)
         return ConversationState(
@@ -168,14 +188,8 @@ class ConversationRepository:
             if not await insert_unless_exists(self.session, Conversation, values):
                 raise StaleConversation(state.account_id)
         else:
-            result = await self.session.execute(
-                update(CONVERSATIONS)
-                .where(
-                    CONVERSATIONS.c.account_id == state.account_id,
-                    CONVERSATIONS.c.version == state.version,
-                )
-                .values(**values)
-            )
+            match = {"match_account": state.account_id, "match_version": state.version}
+            result = await self.session.execute(SAVE_CONVERSATION, {**values, **match})
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise StaleConversation(state.account_id)
         state.version += 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import ProcessedUpdate
@@ -20,6 +20,12 @@ from bot.storage.sql import insert_unless_exists, table_of
 PENDING = "pending"
 DONE = "done"
 INBOX = table_of(ProcessedUpdate)
+#: Built once: it runs for every update (see accounts.TOUCH).
+COMPLETE = update(INBOX).where(
+    INBOX.c.channel == bindparam("match_channel"),
+    INBOX.c.update_key == bindparam("match_key"),
+    INBOX.c.status == PENDING,
+)
 
 
 @dataclass(frozen=True)
@@ -68,15 +74,14 @@ class InboxRepository:
         """Store the replies and mark the update handled — unless another process handled it
         first (False): then the caller rolls back its work. On PostgreSQL the row lock makes
         a concurrent completion wait, and it then sees `done` and loses."""
-        result = await self.session.execute(
-            update(INBOX)
-            .where(
-                INBOX.c.channel == channel,
-                INBOX.c.update_key == update_key,
-                INBOX.c.status == PENDING,
-            )
-            .values(status=DONE, replies=replies, handled_at=now)
-        )
+        parameters = {
+            "match_channel": channel,
+            "match_key": update_key,
+            "status": DONE,
+            "replies": replies,
+            "handled_at": now,
+        }
+        result = await self.session.execute(COMPLETE, parameters)
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def pending(self, channel: str, limit: int = 500) -> list[InboxEntry]:
