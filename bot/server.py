@@ -39,7 +39,8 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
         create_app(runtime),
         host=runtime.settings.bot_host,
         port=runtime.settings.bot_port,
-        log_level=runtime.settings.log_level.lower(),
+        # Request logs would interleave with the chat in the terminal.
+        log_level="warning" if console_user else runtime.settings.log_level.lower(),
     )
     server = uvicorn.Server(config)
     tasks = [asyncio.create_task(server.serve())]

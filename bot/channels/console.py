@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.engine.engine import Engine
+from bot.engine.engine import Engine, EngineUnavailable
 from bot.engine.ports import MediaError, Push
 from bot.engine.types import IncomingMessage, MessageKind, Reply
 
@@ -101,7 +101,12 @@ async def chat(
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             channel.out.write(f"you> {line}\n")
-        result = await engine.handle(to_message(line, user_id, language, counter))
+        try:
+            result = await engine.handle(to_message(line, user_id, language, counter))
+        except EngineUnavailable:
+            lang = engine.router.language_for(to_message("", user_id, language, counter))
+            await channel.send(user_id, [Reply(engine.services.texts.get("engine.busy", lang))])
+            continue
         await channel.send(user_id, result.replies)
         if after_each is not None:
             await after_each()
