@@ -3,7 +3,7 @@ the real engine and flows on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +24,6 @@ from tests.fakes.telegram_api import (
 from tests.fakes.telegram_harness import RecordingSleep, account_of, make_channel, running
 
 OWNER = 5001
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    server = FakeTelegram().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

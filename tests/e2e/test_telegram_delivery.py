@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,13 +33,6 @@ def telegram_texts() -> Texts:
         entries = yaml.safe_load(path.read_text(encoding="utf-8"))
         catalog[lang] = {f"telegram.{key}": str(text) for key, text in entries.items()}
     return Texts(catalog, {})
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    server = FakeTelegram().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
