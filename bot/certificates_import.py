@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import csv
 import enum
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,10 +23,11 @@ from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.config import Rules
+from bot.csv_files import CsvProblem, open_table
 from bot.domain.certificates import CertificateCase, CertificateRules, stage_error
 from bot.domain.roster import Home
 from bot.i18n import Texts
-from bot.roster_import import DATE_FORMATS, decode_csv
+from bot.roster_import import DATE_FORMATS
 from bot.services.notify import notify_owners
 from bot.storage.repositories.certificates import CaseValues
 from bot.storage.uow import UnitOfWork
@@ -85,15 +85,9 @@ class ImportReport:
 def parse_cases(data: bytes, rules: CertificateRules) -> tuple[list[CaseRow], list[str]]:
     """Rows and "line N: problem" messages; the file is usable only without problems."""
     try:
-        text, _ = decode_csv(data)
-    except ValueError as exc:
+        reader = open_table(data, REQUIRED, OPTIONAL).reader
+    except CsvProblem as exc:
         return [], [str(exc)]
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    names = [name.strip() for name in reader.fieldnames or []]
-    missing = [name for name in REQUIRED if name not in names]
-    unknown = [name for name in names if name not in REQUIRED + OPTIONAL]
-    if missing or unknown:
-        return [], [f"line 1: missing columns {missing}, unknown columns {unknown}"]
     rows, errors = [], []
     try:
         for record in reader:

@@ -8,13 +8,13 @@ written unless the whole file is valid, so a half-imported roster never exists.
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from bot.csv_files import CsvProblem, open_table
 from bot.domain.binding import new_code, normalise_id_last4, normalise_phone
 from bot.storage.repositories.roster import ImportCounts, RosterRow
 from bot.storage.uow import UnitOfWork
@@ -41,35 +41,14 @@ class ParsedRoster:
     encoding: str = "utf-8"
 
 
-def decode_csv(data: bytes) -> tuple[str, str]:
-    """UTF-8 (BOM or not) first; Excel in a Chinese locale saves GBK, a subset of GB18030."""
-    try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), "gbk"
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            "the file is neither UTF-8 nor GBK; save it from Excel as 'CSV UTF-8'"
-        ) from exc
-
-
 def parse_roster(data: bytes) -> ParsedRoster:
     result = ParsedRoster()
     try:
-        text, result.encoding = decode_csv(data)
-    except ValueError as exc:
+        table = open_table(data, COLUMNS)
+    except CsvProblem as exc:
         result.errors.append(str(exc))
         return result
-    if "\x00" in text:
-        result.errors.append("the file contains binary data; is it really a CSV export?")
-        return result
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header_problem = _check_header(reader.fieldnames)
-    if header_problem:
-        result.errors.append(header_problem)
-        return result
+    reader, result.encoding = table.reader, table.encoding
     seen: dict[tuple[str, str, str, str], int] = {}
     units: dict[tuple[str, str, str], tuple[int, date | None, Decimal | None]] = {}
     try:
@@ -85,21 +64,6 @@ def parse_roster(data: bytes) -> ParsedRoster:
     if not result.rows and not result.errors:
         result.errors.append("the file has a header but no rows")
     return result
-
-
-def _check_header(fieldnames: Sequence[str] | None) -> str | None:
-    if not fieldnames:
-        return "the file is empty"
-    names = [name.strip() for name in fieldnames]
-    unknown = [name for name in names if name not in COLUMNS]
-    missing = [name for name in COLUMNS if name not in names]
-    if unknown or missing:
-        return (
-            f"line 1: columns must be {','.join(COLUMNS)}"
-            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
-            + (f"; missing: {', '.join(missing)}" if missing else "")
-        )
-    return None
 
 
 def _parse_row(
