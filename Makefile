@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test services lint typecheck pytest clean
+.PHONY: run test services browser lint typecheck pytest clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || (echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1)
@@ -18,11 +18,14 @@ run: $(STAMP)
 	$(BIN)/python -m bot db upgrade
 	$(BIN)/python -m bot run --demo-data --console
 
-## make test: venv, install, lint, type check, tests on SQLite and PostgreSQL.
-test: $(STAMP) services lint typecheck pytest
+## make test: venv, install, lint, type check, tests on SQLite and PostgreSQL (and Chromium).
+test: $(STAMP) services browser lint typecheck pytest
 
 services:
 	@scripts/ensure-services.sh
+
+browser:
+	@scripts/ensure-browser.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -20,6 +20,7 @@ from bot.faq import FaqMatcher, MissLog
 from bot.handlers import all_flows
 from bot.i18n import Texts
 from bot.media import MediaStore
+from bot.pages.messages import message_link
 from bot.scheduler.outbox import OutboxWorker
 from bot.settings import Settings
 from bot.storage.db import create_engine, session_factory
@@ -87,7 +88,8 @@ def build_runtime(
     channels = build_channels(settings, engine) if with_channels else []
     for channel in channels:
         services.gateways[channel.name] = channel
-    outbox = OutboxWorker(engine.uow_factory, services.gateways, clock, settings.public_base_url)
+    link = message_link(settings.public_base_url, settings.secret_key, clock)
+    outbox = OutboxWorker(engine.uow_factory, services.gateways, clock, link)
     return Runtime(settings, db, services, engine, outbox, channels)
 
 

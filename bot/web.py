@@ -1,5 +1,5 @@
-"""Our HTTP app: health check plus the webhook routes of the configured channels (and, in a
-later issue, the staff console)."""
+"""Our HTTP app: health check, the owners' message pages, the webhook routes of the configured
+channels (and, in a later issue, the staff console)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from bot.bootstrap import Runtime
+from bot.pages import messages
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -28,6 +29,17 @@ def create_app(runtime: Runtime) -> FastAPI:
         body.update(status="ok", database="ok")
         return JSONResponse(body)
 
+    services = runtime.services
+    app.include_router(
+        messages.router(
+            runtime.uow,
+            services.texts,
+            runtime.settings.secret_key,
+            services.clock,
+            runtime.settings.default_language,
+            runtime.settings.tz,
+        )
+    )
     for channel in runtime.channels:
         router = channel.routes()
         if router is not None:

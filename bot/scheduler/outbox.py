@@ -33,12 +33,13 @@ class OutboxWorker:
         uow_factory: Callable[[], UnitOfWork],
         gateways: Mapping[str, ChannelGateway],
         clock: Callable[[], datetime],
-        public_base_url: str,
+        link_for: Callable[[int], str],
     ) -> None:
+        """`link_for(message_id)` is the signed page showing the whole message."""
         self._uow_factory = uow_factory
         self._gateways = gateways
         self._clock = clock
-        self._public_base_url = public_base_url.rstrip("/")
+        self._link_for = link_for
 
     async def run_once(self) -> int:
         """Deliver what is due now; returns how many messages were sent."""
@@ -58,7 +59,7 @@ class OutboxWorker:
         push = Push(
             purpose=item.purpose,
             last_inbound_at=item.last_inbound_at,
-            link_url=f"{self._public_base_url}{item.link_path}" if item.link_path else None,
+            link_url=self._link_for(item.id),
         )
         try:
             await gateway.send(item.user_id, [Reply.from_dict(r) for r in item.replies], push)

@@ -173,7 +173,6 @@ class OutboxMessage(Base):
     purpose: Mapped[str] = mapped_column(String(30))
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     replies: Mapped[list[Any]]
-    link_path: Mapped[str | None] = mapped_column(String(300))
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -26,8 +26,17 @@ class OutboxItem:
     last_inbound_at: datetime | None
     purpose: str
     replies: list[Any]
-    link_path: str | None
     attempts: int
+
+
+@dataclass(frozen=True)
+class OutboxPage:
+    """A pushed message as its web page shows it."""
+
+    replies: list[Any]
+    language: str
+    purpose: str
+    created_at: datetime
 
 
 class OutboxRepository:
@@ -43,7 +52,6 @@ class OutboxRepository:
         replies: list[Any],
         due_at: datetime,
         now: datetime,
-        link_path: str | None = None,
     ) -> bool:
         """Queue a message; False when the same idempotency key was queued before."""
         return await insert_unless_exists(
@@ -54,7 +62,6 @@ class OutboxRepository:
                 "purpose": purpose,
                 "idempotency_key": idempotency_key,
                 "replies": replies,
-                "link_path": link_path,
                 "due_at": due_at,
                 "status": PENDING,
                 "attempts": 0,
@@ -90,11 +97,22 @@ class OutboxRepository:
                     last_inbound_at=account.last_inbound_at,
                     purpose=message.purpose,
                     replies=message.replies,
-                    link_path=message.link_path,
                     attempts=message.attempts,
                 )
             )
         return items
+
+    async def page(self, message_id: int) -> OutboxPage | None:
+        query = (
+            select(OutboxMessage, ChannelAccount.language)
+            .join(ChannelAccount, ChannelAccount.id == OutboxMessage.account_id)
+            .where(OutboxMessage.id == message_id)
+        )
+        row = (await self.session.execute(query)).first()
+        if row is None:
+            return None
+        message, language = row
+        return OutboxPage(message.replies, language, message.purpose, message.created_at)
 
     async def mark_sent(self, item_id: int, now: datetime) -> None:
         await self._set(item_id, status=SENT, sent_at=now, claimed_until=None)

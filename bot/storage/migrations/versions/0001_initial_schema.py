@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 18:56:49.198891
+Create Date: 2026-11-23 19:10:40.687468
 """
 
 from collections.abc import Sequence
@@ -131,7 +131,6 @@ def upgrade() -> None:
     sa.Column('purpose', sa.String(length=30), nullable=False),
     sa.Column('idempotency_key', sa.String(length=200), nullable=False),
     sa.Column('replies', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
-    sa.Column('link_path', sa.String(length=300), nullable=True),
     sa.Column('due_at', bot.storage.models.base.UtcDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
