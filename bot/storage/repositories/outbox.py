@@ -10,8 +10,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import ChannelAccount, OutboxMessage
-from bot.storage.sql import insert_unless_exists
+from bot.storage.sql import insert_unless_exists, table_of
 
+OUTBOX = table_of(OutboxMessage)
+ACCOUNTS = table_of(ChannelAccount)
 PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
@@ -70,37 +72,61 @@ class OutboxRepository:
         )
 
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
-        """Take due rows for this worker. On PostgreSQL `SKIP LOCKED` keeps workers disjoint;
-        the lease (`claimed_until`) lets another worker pick up rows of one that crashed."""
-        query = (
-            select(OutboxMessage, ChannelAccount)
-            .join(ChannelAccount, ChannelAccount.id == OutboxMessage.account_id)
+        """Take due rows for this worker, disjoint from every other worker's.
+
+        One UPDATE whose subquery picks the rows: SQLite runs it under its single write lock,
+        PostgreSQL skips rows another worker has locked (`SKIP LOCKED`). The lease
+        (`claimed_until`) lets a later tick take over the rows of a worker that crashed.
+        """
+        due = (
+            select(OUTBOX.c.id)
             .where(
-                OutboxMessage.status == PENDING,
-                OutboxMessage.due_at <= now,
-                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                OUTBOX.c.status == PENDING,
+                OUTBOX.c.due_at <= now,
+                or_(OUTBOX.c.claimed_until.is_(None), OUTBOX.c.claimed_until < now),
             )
-            .order_by(OutboxMessage.due_at, OutboxMessage.id)
+            .order_by(OUTBOX.c.due_at, OUTBOX.c.id)
             .limit(limit)
-            .with_for_update(skip_locked=True, of=OutboxMessage)
+            .with_for_update(skip_locked=True)
         )
-        items = []
-        for message, account in (await self.session.execute(query)).all():
-            message.claimed_until = now + lease
-            message.attempts += 1
-            items.append(
-                OutboxItem(
-                    id=message.id,
-                    account_id=account.id,
-                    channel=account.channel,
-                    user_id=account.platform_user_id,
-                    last_inbound_at=account.last_inbound_at,
-                    purpose=message.purpose,
-                    replies=message.replies,
-                    attempts=message.attempts,
-                )
+        claim = (
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_(due.scalar_subquery()))
+            .values(claimed_until=now + lease, attempts=OUTBOX.c.attempts + 1)
+            .returning(
+                OUTBOX.c.id,
+                OUTBOX.c.account_id,
+                OUTBOX.c.purpose,
+                OUTBOX.c.replies,
+                OUTBOX.c.attempts,
             )
-        return items
+        )
+        claimed = sorted((await self.session.execute(claim)).all())
+        accounts = await self._recipients({row.account_id for row in claimed})
+        return [
+            OutboxItem(
+                id=row.id,
+                account_id=row.account_id,
+                channel=accounts[row.account_id].channel,
+                user_id=accounts[row.account_id].platform_user_id,
+                last_inbound_at=accounts[row.account_id].last_inbound_at,
+                purpose=row.purpose,
+                replies=row.replies,
+                attempts=row.attempts,
+            )
+            for row in claimed
+        ]
+
+    async def _recipients(self, account_ids: set[int]) -> dict[int, Any]:
+        if not account_ids:
+            return {}
+        query = select(
+            ACCOUNTS.c.id,
+            ACCOUNTS.c.channel,
+            ACCOUNTS.c.platform_user_id,
+            ACCOUNTS.c.last_inbound_at,
+        ).where(ACCOUNTS.c.id.in_(account_ids))
+        return {row.id: row for row in (await self.session.execute(query)).all()}
 
     async def page(self, message_id: int) -> OutboxPage | None:
         query = (
