@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -27,18 +27,20 @@ class Urgency(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class DeadlineRule:
+    contact_hours: int
+    visit_hours: int
+    resolve_working_days: int
+
+
+@dataclass(frozen=True)
 class RepairCategory:
     id: str
     #: None: no period in the sources, "以《质量保证书》为准".
     warranty_years: int | None
     urgent_keywords: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DeadlineRule:
-    contact_hours: int
-    visit_hours: int
-    resolve_working_days: int
+    #: This category's own deadlines per urgency, where they differ from the defaults.
+    deadlines: Mapping[Urgency, DeadlineRule]
 
 
 @dataclass(frozen=True)
@@ -63,10 +65,12 @@ class RepairRules:
     def from_config(cls, section: Mapping[str, Any]) -> RepairRules:
         try:
             design_life = int(section["design_life_years"])
-            categories = tuple(_category(item, design_life) for item in section["categories"])
             deadlines = {
                 urgency: DeadlineRule(**section["deadlines"][urgency.value]) for urgency in Urgency
             }
+            categories = tuple(
+                _category(item, design_life, deadlines) for item in section["categories"]
+            )
             return cls(
                 categories=categories,
                 max_photos=int(section["max_photos"]),
@@ -95,10 +99,11 @@ class RepairRules:
             return Urgency.URGENT
         return Urgency.NORMAL
 
-    def deadlines_for(self, urgency: Urgency, reported_at: datetime) -> Deadlines:
+    def deadlines_for(self, category_id: str, urgency: Urgency, reported_at: datetime) -> Deadlines:
         """Contact and visit in clock hours; resolution in working days at the same time of day.
         `reported_at` must carry the company's time zone so weekends fall right."""
-        rule = self.deadlines[urgency]
+        category = self.category(category_id)
+        rule = category.deadlines[urgency] if category else self.deadlines[urgency]
         return Deadlines(
             respond_by=reported_at + timedelta(hours=rule.contact_hours),
             visit_by=reported_at + timedelta(hours=rule.visit_hours),
@@ -109,14 +114,21 @@ class RepairRules:
         return recently_closed >= self.repeat_min_closed
 
 
-def _category(item: Mapping[str, Any], design_life_years: int) -> RepairCategory:
+def _category(
+    item: Mapping[str, Any], design_life_years: int, defaults: Mapping[Urgency, DeadlineRule]
+) -> RepairCategory:
     years = item.get("warranty_years")
     if years == DESIGN_LIFE:
         years = design_life_years
+    overrides = item.get("deadlines") or {}
     return RepairCategory(
         id=str(item["id"]),
         warranty_years=None if years is None else int(years),
         urgent_keywords=tuple(str(word) for word in item.get("urgent_keywords") or ()),
+        deadlines={
+            urgency: replace(rule, **overrides.get(urgency.value, {}))
+            for urgency, rule in defaults.items()
+        },
     )
 
 

@@ -52,7 +52,7 @@ async def submit_repair(
     """Decide warranty, urgency, deadlines and the repeat flag, and store the ticket."""
     local = now.astimezone(tz)
     urgency = rules.urgency(report.category, report.description)
-    deadlines = rules.deadlines_for(urgency, local)
+    deadlines = rules.deadlines_for(report.category, urgency, local)
     resolved = await uow.tickets.count_resolved(
         home.unit_id, report.category, now - rules.repeat_window
     )

@@ -20,7 +20,8 @@ from bot.domain.tickets import (
 )
 from bot.settings import PROJECT_ROOT
 
-RULES = RepairRules.from_config(load_rules(PROJECT_ROOT / "config").section("repair"))
+RULES_SECTION = load_rules(PROJECT_ROOT / "config").section("repair")
+RULES = RepairRules.from_config(RULES_SECTION)
 SH = ZoneInfo("Asia/Shanghai")
 S = TicketStatus
 OWNER = Actor(ActorKind.OWNER, "7")
@@ -116,13 +117,36 @@ def test_working_days_skip_weekends(start: datetime, days: int, expected: dateti
 
 def test_deadlines_follow_the_configured_priority() -> None:
     reported = datetime(2026, 11, 18, 10, tzinfo=SH)  # a Wednesday
-    normal = RULES.deadlines_for(Urgency.NORMAL, reported)
-    urgent = RULES.deadlines_for(Urgency.URGENT, reported)
+    normal = RULES.deadlines_for("plumbing", Urgency.NORMAL, reported)
+    urgent = RULES.deadlines_for("plumbing", Urgency.URGENT, reported)
     assert normal.respond_by == datetime(2026, 11, 18, 12, tzinfo=SH)
     assert normal.visit_by == datetime(2026, 11, 19, 10, tzinfo=SH)
     assert normal.resolve_by == datetime(2026, 11, 23, 10, tzinfo=SH)
     assert urgent.visit_by == datetime(2026, 11, 18, 14, tzinfo=SH)
     assert urgent.resolve_by == datetime(2026, 11, 19, 10, tzinfo=SH)
+
+
+def test_a_category_can_override_the_deadlines_of_one_priority() -> None:
+    section = {
+        **RULES_SECTION,
+        "categories": [
+            {
+                "id": "structure",
+                "warranty_years": 50,
+                "deadlines": {"normal": {"resolve_working_days": 5}},
+            },
+            {"id": "plumbing", "warranty_years": 2},
+        ],
+    }
+    rules = RepairRules.from_config(section)
+    reported = datetime(2026, 11, 18, 10, tzinfo=SH)  # a Wednesday
+    structure = rules.deadlines_for("structure", Urgency.NORMAL, reported)
+    plumbing = rules.deadlines_for("plumbing", Urgency.NORMAL, reported)
+    assert structure.resolve_by == datetime(2026, 11, 25, 10, tzinfo=SH)  # 5 working days
+    assert plumbing.resolve_by == datetime(2026, 11, 23, 10, tzinfo=SH)  # the default 3
+    assert structure.visit_by == plumbing.visit_by  # what is not overridden stays the default
+    urgent = rules.deadlines_for("structure", Urgency.URGENT, reported)
+    assert urgent == rules.deadlines_for("plumbing", Urgency.URGENT, reported)
 
 
 @pytest.mark.parametrize(("closed", "repeat"), [(0, False), (1, False), (2, True), (5, True)])
