@@ -28,6 +28,7 @@ from bot.domain.binding import (
     normalise_id_last4,
     normalise_phone,
 )
+from bot.domain.roster import mask_phone
 from bot.engine.context import Context
 from bot.engine.flow import Flow, Leaving, Outcome, pressed, start_button
 from bot.engine.types import Button, MessageKind, Reply, button_rows
@@ -89,7 +90,7 @@ class BindFlow(Flow):
         return Outcome(
             [
                 Reply(
-                    ctx.t("bind.ask_id_last4"),
+                    ctx.t("bind.ask_id_last4", phone=mask_phone(phone)),
                     buttons=button_rows([Button(ctx.t("bind.button_back"), "bind:phone")]),
                 )
             ],

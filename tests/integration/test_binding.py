@@ -82,7 +82,8 @@ async def test_manual_binding_with_shared_phone_and_id_last4(
     await chat.press(chat.button("手机号"))
     assert chat.last[-1].request_contact
     await chat.contact("+86 138-0000-0005")
-    assert "后 4 位" in chat.text
+    assert "后 4 位" in chat.text and "138****0005" in chat.text  # masked, never echoed whole
+    assert "13800000005" not in chat.text
     await chat.say("9012")
     assert "绑定成功" in chat.text and "锦绣园 A座-A-1601" in chat.text
 

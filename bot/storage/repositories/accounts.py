@@ -69,10 +69,6 @@ class AccountRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, account_id: int) -> Account | None:
-        row = await self.session.get(ChannelAccount, account_id)
-        return _account(row) if row else None
-
     async def find(self, channel: str, user_id: str) -> Account | None:
         row = await self._row(channel, user_id)
         return _account(row) if row else None

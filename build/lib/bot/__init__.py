@@ -1,0 +1,1 @@
+"""Owner self-service bot: one core, many channels (see docs/architecture.md)."""

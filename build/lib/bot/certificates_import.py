@@ -1,0 +1,348 @@
+"""Staff update certificate cases in bulk from a CSV: `python -m bot certificates import FILE`.
+
+Columns (header required, any order): project, building, unit, stage, and optionally
+stage_date, mortgage, eta, outstanding_items, note. A blank optional cell keeps what the case
+has (a new case: today's local date, no mortgage, no ETA, the whole checklist outstanding,
+no note); "-" clears eta, note or outstanding_items. outstanding_items are checklist ids from
+rules.yaml separated by ";" — e.g. "invoice;deed_tax_receipt". The note is shown to the owner.
+
+Every row is checked first and every problem reported with its line number; nothing is
+written unless the whole file is valid. A stage change queues a push to the unit's owners.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+from zoneinfo import ZoneInfo
+
+from bot.config import Rules
+from bot.csv_files import CsvProblem, open_table
+from bot.domain.certificates import CertificateCase, CertificateRules, stage_error
+from bot.domain.roster import Home
+from bot.i18n import Texts
+from bot.roster_import import DATE_FORMATS
+from bot.services.notify import notify_owners
+from bot.storage.repositories.certificates import CaseValues
+from bot.storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Runtime
+
+REQUIRED = ("project", "building", "unit", "stage")
+OPTIONAL = ("stage_date", "mortgage", "eta", "outstanding_items", "note")
+CLEAR = "-"
+YES = frozenset({"yes", "y", "true", "1", "是", "有"})
+NO = frozenset({"no", "n", "false", "0", "否", "无"})
+MAX_NOTE = 500
+T = TypeVar("T")
+
+
+class Keep(enum.Enum):
+    """A blank optional cell: leave the case's value as it is."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    line: int
+    project: str
+    building: str
+    unit: str
+    stage: str
+    stage_date: date | Keep
+    mortgage: bool | Keep
+    eta: date | Keep | None
+    outstanding: tuple[str, ...] | Keep
+    note: str | Keep
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    stage_changes: int = 0
+    notified: int = 0
+    dry_run: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def parse_cases(data: bytes, rules: CertificateRules) -> tuple[list[CaseRow], list[str]]:
+    """Rows and "line N: problem" messages; the file is usable only without problems."""
+    try:
+        reader = open_table(data, REQUIRED, OPTIONAL).reader
+    except CsvProblem as exc:
+        return [], [str(exc)]
+    rows, errors = [], []
+    try:
+        for record in reader:
+            row, problems = _parse_row(reader.line_num, record, rules)
+            errors += [f"line {reader.line_num}: {problem}" for problem in problems]
+            if row is not None:
+                rows.append(row)
+    except csv.Error as exc:
+        errors.append(f"line {reader.line_num}: malformed CSV ({exc})")
+    if not rows and not errors:
+        errors.append("the file has a header but no rows")
+    return rows, errors
+
+
+def _parse_row(
+    line: int, record: dict[str | None, str | list[str] | None], rules: CertificateRules
+) -> tuple[CaseRow | None, list[str]]:
+    if None in record:
+        return None, ["more values than columns"]
+    cells = {str(k).strip(): str(v or "").strip() for k, v in record.items()}
+    problems = [f"{name} is empty" for name in REQUIRED if not cells.get(name)]
+    if cells.get("stage") and cells["stage"] not in rules.all_stage_ids():
+        problems.append(f"stage {cells['stage']!r} is not one of {sorted(rules.all_stage_ids())}")
+    stage_date = _date(cells.get("stage_date", ""), "stage_date", problems)
+    eta = None if cells.get("eta") == CLEAR else _date(cells.get("eta", ""), "eta", problems)
+    mortgage = _mortgage(cells.get("mortgage", ""), problems)
+    outstanding = _items(cells.get("outstanding_items", ""), rules, problems)
+    note = cells.get("note", "")
+    if len(note) > MAX_NOTE:
+        problems.append(f"note is longer than {MAX_NOTE} characters")
+    if problems:
+        return None, problems
+    return CaseRow(
+        line=line,
+        project=cells["project"],
+        building=cells["building"],
+        unit=cells["unit"],
+        stage=cells["stage"],
+        stage_date=stage_date,
+        mortgage=mortgage,
+        eta=eta,
+        outstanding=outstanding,
+        note=KEEP if not note else "" if note == CLEAR else note,
+    ), []
+
+
+def _date(value: str, name: str, problems: list[str]) -> date | Keep:
+    if not value:
+        return KEEP
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    problems.append(f"{name} {value!r} is not a date like 2026-06-30")
+    return KEEP
+
+
+def _mortgage(value: str, problems: list[str]) -> bool | Keep:
+    if not value:
+        return KEEP
+    if value.casefold() in YES | NO:
+        return value.casefold() in YES
+    problems.append(f"mortgage {value!r} must be yes or no")
+    return KEEP
+
+
+def _items(value: str, rules: CertificateRules, problems: list[str]) -> tuple[str, ...] | Keep:
+    if not value:
+        return KEEP
+    if value == CLEAR:
+        return ()
+    items = tuple(item.strip() for item in value.replace("|", ";").split(";") if item.strip())
+    unknown = [item for item in items if item not in rules.all_items()]
+    if unknown:
+        problems.append(f"outstanding_items {unknown} are not in {sorted(rules.all_items())}")
+    return items
+
+
+def merge(
+    row: CaseRow, case: CertificateCase | None, rules: CertificateRules, today: date
+) -> CaseValues:
+    """The case after the row: blank cells keep the case's values (or a new case's defaults);
+    a new stage without a date is dated today."""
+    mortgage = _kept(row.mortgage, case.mortgage if case else False)
+    if not isinstance(row.stage_date, Keep):
+        stage_date = row.stage_date
+    elif case is not None and case.stage == row.stage:
+        stage_date = case.stage_date
+    else:
+        stage_date = today
+    checklist = case.outstanding if case else rules.checklist_for(mortgage)
+    return CaseValues(
+        mortgage=mortgage,
+        stage=row.stage,
+        stage_date=stage_date,
+        eta=_kept(row.eta, case.eta if case else None),
+        outstanding=_kept(row.outstanding, checklist),
+        note=_kept(row.note, case.note if case else ""),
+    )
+
+
+def _kept(value: T | Keep, current: T) -> T:
+    return current if isinstance(value, Keep) else value
+
+
+@dataclass(frozen=True)
+class _Planned:
+    row: CaseRow
+    unit_id: int
+    values: CaseValues
+    existing: CertificateCase | None
+
+    @property
+    def stage_changed(self) -> bool:
+        return self.existing is None or (self.existing.stage, self.existing.stage_date) != (
+            self.values.stage,
+            self.values.stage_date,
+        )
+
+
+async def import_certificates(
+    uow_factory: Callable[[], UnitOfWork],
+    data: bytes,
+    *,
+    rules: Rules,
+    texts: Texts,
+    tz: ZoneInfo,
+    now: datetime,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Validate the whole file, then apply it in one transaction (or, dry, roll it back).
+    Takes the file's bytes so the staff console can pass an upload as the CLI passes a file."""
+    certificate_rules = CertificateRules.from_config(rules.section("certificate"))
+    report = ImportReport(dry_run=dry_run)
+    rows, report.errors = parse_cases(data, certificate_rules)
+    report.rows = len(rows)
+    if report.errors:
+        return report
+    async with uow_factory() as uow:
+        planned = await _plan(uow, rows, certificate_rules, now.astimezone(tz).date(), report)
+        if report.errors:
+            return report
+        for change in planned:
+            await _apply(uow, texts, change, now, report)
+        if not dry_run:
+            await uow.commit()
+    return report
+
+
+async def _plan(
+    uow: UnitOfWork, rows: list[CaseRow], rules: CertificateRules, today: date, report: ImportReport
+) -> list[_Planned]:
+    planned: list[_Planned] = []
+    seen: dict[int, int] = {}
+    for row in rows:
+        unit_id = await uow.certificates.find_unit(row.project, row.building, row.unit)
+        if unit_id is None:
+            report.errors.append(
+                f"line {row.line}: no unit {row.project}/{row.building}/{row.unit}"
+            )
+            continue
+        if unit_id in seen:
+            report.errors.append(f"line {row.line}: same unit as line {seen[unit_id]}")
+            continue
+        seen[unit_id] = row.line
+        existing = await uow.certificates.for_unit(unit_id)
+        values = merge(row, existing, rules, today)
+        if stage_error(values.stage, values.mortgage, rules) is not None:
+            report.errors.append(f"line {row.line}: stage {values.stage!r} needs mortgage=yes")
+            continue
+        planned.append(_Planned(row, unit_id, values, existing))
+    return planned
+
+
+async def _apply(
+    uow: UnitOfWork, texts: Texts, change: _Planned, now: datetime, report: ImportReport
+) -> None:
+    case = await uow.certificates.save(change.unit_id, change.values, now)
+    report.created += change.existing is None
+    report.updated += change.existing is not None
+    if not change.stage_changed:
+        return
+    report.stage_changes += 1
+    await uow.audit.record(
+        actor="certificates_import",
+        action="certificate_stage",
+        subject=f"unit:{change.unit_id}",
+        at=now,
+        stage=case.stage,
+        stage_date=case.stage_date.isoformat(),
+    )
+    home = Home(
+        change.unit_id, change.row.project, change.row.building, change.row.unit, None, None
+    )
+    report.notified += await notify_owners(
+        uow,
+        texts,
+        await uow.certificates.owners_of_unit(change.unit_id),
+        "certificate.stage_changed",
+        purpose="certificate_update",
+        idempotency_key=f"certificate:{case.id}:{case.stage}:{case.stage_date.isoformat()}",
+        now=now,
+        values={"home": home.label, "date": case.stage_date.isoformat()},
+        localized={"stage": f"certificate.stage_{case.stage}"},
+        buttons=[("certificate.button_show", f"certificate:home:{change.unit_id}")],
+    )
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`certificates import FILE.csv [--dry-run]`, wired into `bot.cli`."""
+    certificates = commands.add_parser("certificates", help="property-certificate cases")
+    actions = certificates.add_subparsers(title="certificates commands", metavar="ACTION")
+    importer = actions.add_parser("import", help="update cases from a staff CSV")
+    importer.add_argument("file", type=Path)
+    importer.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+    importer.set_defaults(func=_import_command)
+
+
+def _import_command(args: argparse.Namespace) -> int:
+    from bot.cli import run_async
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror}")
+        return 1
+
+    async def work(runtime: Runtime) -> int:
+        report = await import_into(runtime, data, dry_run=args.dry_run)
+        print(describe(report))
+        return 0 if report.ok else 1
+
+    return run_async(work, with_channels=False)
+
+
+def describe(report: ImportReport) -> str:
+    if report.errors:
+        return "\n".join([f"{len(report.errors)} problem(s), nothing written:", *report.errors])
+    verb = "would be" if report.dry_run else "were"
+    return (
+        f"{report.rows} rows: {report.created} cases created, {report.updated} updated, "
+        f"{report.stage_changes} stage changes; {report.notified} owner notifications {verb} queued"
+    )
+
+
+async def import_into(runtime: Runtime, data: bytes, *, dry_run: bool = False) -> ImportReport:
+    """`import_certificates` with the rules, texts, time zone and clock of a running bot."""
+    services = runtime.services
+    return await import_certificates(
+        runtime.uow,
+        data,
+        rules=services.rules,
+        texts=services.texts,
+        tz=runtime.settings.tz,
+        now=services.clock(),
+        dry_run=dry_run,
+    )

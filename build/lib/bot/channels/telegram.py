@@ -1,0 +1,294 @@
+"""The Telegram channel: PTB's `Bot` for the wire, our own intake, pacing and delivery.
+
+Polling when only TELEGRAM_TOKEN is set, a webhook on our FastAPI app when
+TELEGRAM_WEBHOOK_URL is set too. Either way each update is recorded in the inbox before
+Telegram is told it arrived (see `telegram_intake`, `telegram_webhook`), handled in per-chat
+order, and answered through `TelegramSender`, which keeps Telegram's rate limits.
+Parts: `telegram_mapping` (shapes), `telegram_pacing` (limits), `telegram_sender` (delivery).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import socket
+from collections.abc import Sequence
+
+import httpx
+from fastapi import APIRouter
+from telegram import Bot, BotCommand, Update
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
+
+from bot.channels.telegram_intake import ALLOWED_UPDATES, ChatQueue, Poller
+from bot.channels.telegram_mapping import CHANNEL, pressed_button, to_incoming
+from bot.channels.telegram_pacing import Pacer, RedisBucket, Sleep, TelegramLimits, shared_bucket
+from bot.channels.telegram_sender import TelegramSender
+from bot.channels.telegram_webhook import webhook_router
+from bot.engine.engine import Engine, EngineUnavailable
+from bot.engine.ports import DeliveryError, MediaError, Push
+from bot.engine.types import IncomingMessage, Reply
+from bot.settings import Settings, SettingsError
+
+log = logging.getLogger(__name__)
+
+#: Telegram's own rule for secret_token.
+SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,256}")
+COMMAND_PATTERN = re.compile(r"[a-z0-9_]{1,32}")
+STOP_GRACE_SECONDS = 10.0
+MAX_BACKOFF = 30.0
+DOWNLOAD_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+#: Bot API calls are small request/response pairs; without TCP_NODELAY, Nagle's algorithm and
+#: delayed ACKs add up to 40 ms to each (measured against the fake on loopback).
+NO_DELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
+
+
+class TelegramChannel:
+    name = CHANNEL
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        limits: TelegramLimits | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if not settings.telegram_token:
+            raise SettingsError("TELEGRAM_TOKEN is not set")
+        self._settings = settings
+        self._engine = engine
+        self._secret = _webhook_secret(settings)
+        self._sleep = sleep
+        base = settings.telegram_api_base_url.rstrip("/")
+        self.bot = Bot(
+            settings.telegram_token,
+            base_url=f"{base}/bot",
+            base_file_url=f"{base}/file/bot",
+            request=HTTPXRequest(socket_options=NO_DELAY),
+            get_updates_request=HTTPXRequest(socket_options=NO_DELAY),
+        )
+        limits = limits or TelegramLimits()
+        self._shared_bucket: RedisBucket | None = None
+        if settings.redis_url:
+            self._shared_bucket = shared_bucket(settings.redis_url, settings.telegram_token, limits)
+        pacer = Pacer(limits, sleep, overall=self._shared_bucket)
+        texts = engine.services.texts
+        self._sender = TelegramSender(self.bot, pacer, settings.media_dir, texts, sleep)
+        self._queue = ChatQueue()
+        self._downloads = httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT)
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self._secret is not None
+
+    # -- ChannelAdapter --------------------------------------------------------------------
+
+    async def send(self, user_id: str, replies: Sequence[Reply], push: Push | None = None) -> None:
+        """`push` changes nothing here: Telegram has no reply window like WeChat's 48 hours."""
+        await self._sender.send(user_id, replies)
+
+    async def fetch_media(self, media_ref: str, max_bytes: int) -> bytes:
+        """Download a photo, refusing it by its declared size first and again while reading."""
+        try:
+            file = await self.bot.get_file(media_ref)
+        except TelegramError as exc:
+            log.info("getFile failed: %s", exc)
+            raise MediaError("unavailable") from exc
+        if file.file_size is not None and file.file_size > max_bytes:
+            raise MediaError("too_large")
+        if not file.file_path:
+            raise MediaError("unavailable")
+        return await self._download(file.file_path, max_bytes)
+
+    def routes(self) -> APIRouter | None:
+        if self._secret is None:
+            return None
+        return webhook_router(self.bot, self._secret, self._accept)
+
+    async def start(self) -> None:
+        """Returns at once; set-up, catching up on the inbox and polling run in a task."""
+        self._task = asyncio.create_task(self._run(), name="telegram")
+        self._task.add_done_callback(_report_end)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._queue.drain(STOP_GRACE_SECONDS)
+        await self._downloads.aclose()
+        if self._shared_bucket is not None:
+            await self._shared_bucket.close()
+        await self.bot.shutdown()
+
+    # -- receiving ---------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        await self._prepare()
+        await self._catch_up()
+        if not self.webhook_mode:
+            await Poller(self.bot, self._accept, self._queue, self._sleep).run()
+
+    async def _accept(self, update: Update) -> None:
+        """Record the update (EngineUnavailable propagates: do not acknowledge), then queue it."""
+        msg = to_incoming(update)
+        if msg is None:
+            return
+        recorded = await self._engine.record(msg)
+        if recorded.duplicate:
+            log.info("update %s delivered again; handled once already", update.update_id)
+            return
+        press = pressed_button(update)
+
+        async def handle() -> None:
+            if press is not None:
+                await self._sender.acknowledge_press(press)
+            await self._reply(msg.user_id, await self._process(msg))
+
+        self._queue.submit(msg.user_id, handle)
+
+    async def _process(self, msg: IncomingMessage) -> list[Reply]:
+        """The engine's answer; while the database is down, keep trying (the update stays
+        pending in the inbox, so a restart in between loses nothing either)."""
+        failures = 0
+        while True:
+            try:
+                return await self._engine.process(msg)
+            except EngineUnavailable:
+                failures += 1
+                log.warning("database unavailable; update %s waits", msg.update_key)
+                await self._sleep(min(MAX_BACKOFF, 2.0**failures))
+
+    async def _reply(self, user_id: str, replies: Sequence[Reply]) -> None:
+        try:
+            await self._sender.send(user_id, replies)
+        except DeliveryError as exc:
+            log.warning("reply to Telegram user %s failed: %s", user_id, exc.reason)
+            if exc.permanent:
+                await self._deactivate(user_id)
+
+    async def _deactivate(self, user_id: str) -> None:
+        """The owner blocked the bot: stop pushing to this account until they write again."""
+        async with self._engine.uow_factory() as uow:
+            account = await uow.accounts.find(CHANNEL, user_id)
+            if account is not None:
+                await uow.accounts.deactivate(account.id)
+                await uow.commit()
+
+    async def _catch_up(self) -> None:
+        """Handle what was recorded but never handled before the last stop or crash."""
+        while True:
+            try:
+                handled = await self._engine.process_pending(CHANNEL)
+            except EngineUnavailable:
+                log.warning("database unavailable; pending updates wait for it")
+                await self._sleep(MAX_BACKOFF)
+                continue
+            if not handled:
+                return
+            for msg, replies in handled:
+                await self._reply(msg.user_id, replies)
+
+    # -- set-up ------------------------------------------------------------------------------
+
+    async def _prepare(self) -> None:
+        """Check the token, publish the command menu, and point Telegram at webhook or polling.
+
+        Retries while Telegram is unreachable; a rejected token ends the channel (logged).
+        """
+        failures = 0
+        while True:
+            try:
+                await self.bot.initialize()
+                await self._publish_commands()
+                if self._secret is not None:
+                    await self.bot.set_webhook(
+                        str(self._settings.telegram_webhook_url),
+                        secret_token=self._secret,
+                        allowed_updates=ALLOWED_UPDATES,
+                    )
+                else:
+                    # getUpdates is refused while a webhook is set (409).
+                    await self.bot.delete_webhook(drop_pending_updates=False)
+                return
+            except BadRequest:
+                raise
+            except (NetworkError, RetryAfter) as exc:
+                failures += 1
+                log.warning("Telegram not reachable for set-up: %s", exc)
+                await self._sleep(min(MAX_BACKOFF, 2.0**failures))
+
+    async def _publish_commands(self) -> None:
+        """The "/" menu in both languages; the default follows DEFAULT_LANGUAGE.
+
+        A menu Telegram refuses (a description too long) is logged; owners can chat without it.
+        """
+        default = self._settings.default_language
+        try:
+            await self.bot.set_my_commands(self._commands(default))
+            for lang in ("zh", "en"):
+                await self.bot.set_my_commands(self._commands(lang), language_code=lang)
+        except BadRequest as exc:
+            log.error("command menu refused by Telegram: %s", exc)
+
+    def _commands(self, lang: str) -> list[BotCommand]:
+        """Slash commands of the flows that have a `telegram.command_<name>` description."""
+        texts = self._engine.services.texts
+        described = texts.keys("zh")
+        names: list[str] = []
+        for flow in self._engine.router.flows.values():
+            for command in flow.commands:
+                name = command.removeprefix("/")
+                if (
+                    command.startswith("/")
+                    and COMMAND_PATTERN.fullmatch(name)
+                    and name not in names
+                ):
+                    names.append(name)
+        return [
+            BotCommand(name, texts.get(f"telegram.command_{name}", lang))
+            for name in names
+            if f"telegram.command_{name}" in described
+        ]
+
+    # -- media -------------------------------------------------------------------------------
+
+    async def _download(self, url: str, max_bytes: int) -> bytes:
+        # The URL holds the bot token: errors are logged by type only.
+        try:
+            async with self._downloads.stream("GET", url) as response:
+                if response.status_code != 200:
+                    log.info("photo download answered %s", response.status_code)
+                    raise MediaError("unavailable")
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise MediaError("too_large")
+                data = bytearray()
+                async for chunk in response.aiter_bytes():
+                    data.extend(chunk)
+                    if len(data) > max_bytes:
+                        raise MediaError("too_large")
+                return bytes(data)
+        except httpx.HTTPError as exc:
+            log.info("photo download failed: %s", type(exc).__name__)
+            raise MediaError("unavailable") from exc
+
+
+def _webhook_secret(settings: Settings) -> str | None:
+    """The secret in webhook mode (validated, so a weak one stops start-up); None for polling."""
+    if not settings.telegram_webhook_url:
+        return None
+    secret = settings.telegram_webhook_secret or ""
+    if not SECRET_PATTERN.fullmatch(secret):
+        raise SettingsError(
+            "TELEGRAM_WEBHOOK_SECRET: required with TELEGRAM_WEBHOOK_URL; 16-256 characters "
+            "of A-Z, a-z, 0-9, _ and -"
+        )
+    return secret
+
+
+def _report_end(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.critical("Telegram channel stopped", exc_info=task.exception())

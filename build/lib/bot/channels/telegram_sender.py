@@ -1,0 +1,176 @@
+"""Delivering replies to Telegram within its limits, and translating its errors once.
+
+Delivery semantics, chosen deliberately:
+- 429: wait `retry_after`, resend exactly once; a second 429 becomes
+  `DeliveryError(retry_after=...)` for the caller (the outbox reschedules).
+- 403 (blocked, deactivated) and "chat not found": `DeliveryError(permanent=True)`.
+- A request that surely never reached Telegram (connection refused, connect or pool timeout,
+  an error status from the server) is retried with backoff: nothing can be duplicated.
+- A request that may have reached Telegram (read/write timeout, connection dropped while
+  waiting for the answer) is NOT resent: at most once. A duplicated "your repair is booked"
+  confuses an owner and cannot be taken back, while a rare lost message is recoverable — the
+  owner sees every ticket's state with "my tickets" and can ask again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from telegram import Bot
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channels.telegram_mapping import (
+    ContactTexts,
+    Outgoing,
+    PressedButton,
+    is_chinese,
+    render,
+)
+from bot.channels.telegram_pacing import Pacer, Sleep
+from bot.engine.ports import DeliveryError
+from bot.engine.types import Reply
+from bot.i18n import Texts
+
+log = logging.getLogger(__name__)
+
+NETWORK_ATTEMPTS = 3
+NETWORK_BACKOFF = 0.5
+#: httpx errors raised before the request left this machine.
+_UNSENT_CAUSES = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class TelegramSender:
+    def __init__(self, bot: Bot, pacer: Pacer, media_dir: Path, texts: Texts, sleep: Sleep) -> None:
+        self._bot = bot
+        self._pacer = pacer
+        self._media_dir = media_dir.resolve()
+        self._texts = texts
+        self._sleep = sleep
+        #: Telegram's file_id of photos uploaded once, so a menu picture is not uploaded again.
+        self._photo_ids: dict[Path, str] = {}
+
+    async def send(self, user_id: str, replies: Sequence[Reply]) -> None:
+        """Deliver replies in order; raises DeliveryError at the first message that fails."""
+        chat_id = int(user_id)
+        for reply in replies:
+            for message in render(reply, self._photo(reply), self._contact_texts(reply)):
+                await self._deliver(chat_id, message)
+
+    async def acknowledge_press(self, press: PressedButton) -> None:
+        """Stop the button's spinner and remove the keyboard, so it cannot be pressed twice.
+
+        Both are courtesies: failing (a query older than Telegram keeps) is logged, not raised.
+        """
+        try:
+            await self._bot.answer_callback_query(press.callback_id)
+        except TelegramError as exc:
+            log.info("answerCallbackQuery failed: %s", exc)
+        try:
+            await self._bot.edit_message_reply_markup(
+                press.chat_id, press.message_id, reply_markup=None
+            )
+        except TelegramError as exc:
+            log.info("removing a pressed keyboard failed: %s", exc)
+
+    async def _deliver(self, chat_id: int, message: Outgoing) -> None:
+        await self._pacer.wait_turn(chat_id)
+        try:
+            await self._post_once_more_after_flood(chat_id, message)
+        except Forbidden as exc:
+            raise DeliveryError(f"forbidden: {exc.message}", permanent=True) from exc
+        except RetryAfter as exc:
+            raise DeliveryError("flood control", retry_after=retry_after_seconds(exc)) from exc
+        except BadRequest as exc:
+            gone = "chat not found" in exc.message.lower()
+            raise DeliveryError(f"bad request: {exc.message}", permanent=gone) from exc
+        except TelegramError as exc:
+            raise DeliveryError(f"telegram: {exc.message}") from exc
+
+    async def _post_once_more_after_flood(self, chat_id: int, message: Outgoing) -> None:
+        try:
+            await self._post_with_network_retries(chat_id, message)
+        except RetryAfter as exc:
+            wait = retry_after_seconds(exc)
+            log.warning("429 for chat %s: waiting %.1f s, then resending once", chat_id, wait)
+            await self._sleep(wait)
+            await self._post_with_network_retries(chat_id, message)
+
+    async def _post_with_network_retries(self, chat_id: int, message: Outgoing) -> None:
+        for attempt in range(NETWORK_ATTEMPTS):
+            try:
+                await self._post(chat_id, message)
+                return
+            except BadRequest:
+                raise
+            except NetworkError as exc:
+                if not surely_unsent(exc):
+                    log.warning("chat %s: %s; may have been delivered, not resent", chat_id, exc)
+                    return
+                if attempt == NETWORK_ATTEMPTS - 1:
+                    raise
+                log.info("chat %s: %s; retrying", chat_id, exc)
+                await self._sleep(NETWORK_BACKOFF * 2**attempt)
+
+    async def _post(self, chat_id: int, message: Outgoing) -> None:
+        if message.photo is None:
+            await self._bot.send_message(chat_id, message.text, reply_markup=message.markup)
+            return
+        known_id = self._photo_ids.get(message.photo)
+        photo: str | bytes = (
+            known_id if known_id is not None else await asyncio.to_thread(message.photo.read_bytes)
+        )
+        sent = await self._bot.send_photo(
+            chat_id, photo, caption=message.text or None, reply_markup=message.markup
+        )
+        if sent.photo:
+            self._photo_ids[message.photo] = sent.photo[-1].file_id
+
+    def _photo(self, reply: Reply) -> Path | None:
+        """The reply's picture under MEDIA_DIR; a missing one is logged and its text still sent."""
+        if reply.photo_path is None:
+            return None
+        path = (self._media_dir / reply.photo_path).resolve()
+        if not path.is_relative_to(self._media_dir) or not path.is_file():
+            log.error(
+                "reply photo %r not found under MEDIA_DIR; sending the text only", reply.photo_path
+            )
+            return None
+        return path
+
+    def _contact_texts(self, reply: Reply) -> ContactTexts:
+        lang = "zh" if is_chinese(reply.text) else "en"
+        return ContactTexts(
+            button=self._texts.get("telegram.contact_button", lang),
+            prompt=self._texts.get("telegram.contact_prompt", lang),
+        )
+
+
+def surely_unsent(exc: NetworkError) -> bool:
+    """True when Telegram cannot have acted on the request: it never left this machine, or the
+    server answered with an error status (PTB raises those without an httpx cause)."""
+    cause = exc.__cause__
+    if cause is None:
+        return not isinstance(exc, TimedOut)
+    return isinstance(cause, _UNSENT_CAUSES)
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        # PTB warns that the int form is deprecated; both forms are handled here.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,315 @@
+"""The WeChat 公众号 channel: the callback WeChat posts to, and sending back.
+
+The 5-second rule shapes the callback. Each update is written to the engine's inbox before we
+answer (a database outage answers 503, so WeChat retries instead of forgetting), then handled
+with a deadline: a reply ready in time goes back passively in the HTTP response; otherwise
+WeChat gets `success` at once and the reply follows as a 客服消息 when it is ready. A retry of
+the same update (WeChat tries three times) gets the first reply again, or `success`.
+
+Modules: `wechat_protocol` (signatures, AES, XML), `wechat_render` (replies as messages),
+`wechat_outbound` (客服 and template messages), `wechat_api` and `wechat_token` (HTTP API and the
+shared access_token), `wechat_cli` (menu, QR codes, bench).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import PlainTextResponse
+from redis.asyncio import Redis
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import ClientDisconnect
+
+from bot.channels.wechat_api import TooLarge, WeChatApi, WeChatApiError
+from bot.channels.wechat_cli import add_bench, add_commands
+from bot.channels.wechat_outbound import Delivery, load_templates
+from bot.channels.wechat_protocol import (
+    CHANNEL,
+    MAX_BODY_BYTES,
+    SUCCESS,
+    CallbackCodec,
+    CallbackQuery,
+    Refused,
+    passive_text,
+    to_incoming,
+)
+from bot.channels.wechat_render import Outgoing, TextOut, render
+from bot.channels.wechat_token import (
+    DatabaseTokenStore,
+    RedisTokenStore,
+    TokenStore,
+    TokenUnavailable,
+)
+from bot.engine.engine import Engine, EngineUnavailable
+from bot.engine.ports import DeliveryError, MediaError, Push
+from bot.engine.types import IncomingMessage, Reply
+from bot.settings import Settings, SettingsError
+
+__all__ = ["WeChatChannel", "add_bench", "add_commands"]
+
+log = logging.getLogger(__name__)
+
+#: WeChat waits 5 s; answering by 4 s leaves room for the network and the encryption.
+REPLY_DEADLINE_SECONDS = 4.0
+#: What does not fit the passive reply follows by 客服 after this pause, so it cannot overtake
+#: the passive reply, which reaches the owner only once WeChat has our HTTP answer.
+REMAINDER_DELAY_SECONDS = 1.0
+#: Callbacks handled by the engine at once; the rest queue here, first come first served.
+#: A process is CPU-bound long before this limits it, but without it a burst makes database
+#: writers contend (SQLite's busy handler sleeps), which stretches the slowest answers most.
+#: Measured with `bench wechat`: p99 ~2.4 s instead of ~4 s at 50 concurrent on 2 cores.
+ENGINE_CONCURRENCY = 4
+#: How long `stop()` lets late replies finish before cancelling them.
+STOP_GRACE_SECONDS = 10.0
+
+
+class WeChatChannel:
+    name = CHANNEL
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        app_id, token, secret = _required_settings(settings)
+        self._engine = engine
+        services = engine.services
+        self._clock = services.clock
+        self._texts = services.texts
+        self._default_language = settings.default_language
+        try:
+            self._codec = CallbackCodec(
+                token=token, app_id=app_id, aes_key=settings.wechat_aes_key, clock=self._clock
+            )
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+        self._http = httpx.AsyncClient(limits=httpx.Limits(max_connections=50))
+        self._redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        store: TokenStore = (
+            RedisTokenStore(self._redis, app_id)
+            if self._redis is not None
+            else DatabaseTokenStore(engine.uow_factory, app_id)
+        )
+        self.api = WeChatApi(
+            base_url=settings.wechat_api_base_url,
+            app_id=app_id,
+            app_secret=secret,
+            http=self._http,
+            token_store=store,
+            clock=self._clock,
+        )
+        self._delivery = Delivery(
+            self.api,
+            load_templates(settings.config_dir / "wechat_templates.yaml"),
+            services.texts,
+            self._clock,
+            services.media.path_of,
+            settings.tz,
+        )
+        self._background: set[asyncio.Task[Any]] = set()
+        self._engine_slots = asyncio.Semaphore(ENGINE_CONCURRENCY)
+
+    # -- ChannelAdapter -----------------------------------------------------------------------
+    def routes(self) -> APIRouter:
+        router = APIRouter()
+        router.add_api_route("/wechat", self._verify, methods=["GET"], include_in_schema=False)
+        router.add_api_route("/wechat", self._callback, methods=["POST"], include_in_schema=False)
+        return router
+
+    async def start(self) -> None:
+        """WeChat calls us and the token is fetched on first use; what was recorded but not
+        handled before the last stop is handled now and answered by 客服消息."""
+        self._spawn(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        try:
+            handled = await self._engine.process_pending(CHANNEL)
+        except EngineUnavailable:
+            log.warning("wechat catch-up skipped: database unavailable")
+            return
+        for msg, replies in handled:
+            if _unreachable(msg) or not replies:
+                continue
+            try:
+                await self.send(msg.user_id, replies)
+            except DeliveryError as exc:
+                log.warning(
+                    "wechat catch-up reply %s not delivered: %s", msg.update_key, exc.reason
+                )
+
+    async def stop(self) -> None:
+        pending = set(self._background)
+        if pending:
+            _, unfinished = await asyncio.wait(pending, timeout=STOP_GRACE_SECONDS)
+            for task in unfinished:
+                task.cancel()
+        await self._http.aclose()
+        if self._redis is not None:
+            await self._redis.aclose()
+
+    async def send(self, user_id: str, replies: Sequence[Reply], push: Push | None = None) -> None:
+        await self._delivery.send(user_id, await self._language(user_id), replies, push)
+
+    async def fetch_media(self, media_ref: str, max_bytes: int) -> bytes:
+        try:
+            return await self.api.download_media(media_ref, max_bytes)
+        except TooLarge:
+            raise MediaError("too_large") from None
+        except (WeChatApiError, httpx.HTTPError, TokenUnavailable) as exc:
+            log.warning("wechat media %s unavailable: %r", media_ref[:40], exc)
+            raise MediaError("unavailable") from None
+
+    # -- the callback -------------------------------------------------------------------------
+    async def _verify(self, request: Request) -> Response:
+        try:
+            echo = self._codec.verify_url(CallbackQuery.from_params(request.query_params))
+        except Refused as exc:
+            return _refusal(request, exc)
+        return PlainTextResponse(echo)
+
+    async def _callback(self, request: Request) -> Response:
+        started = time.monotonic()
+        try:
+            body = await _read_body(request)
+            fields = self._codec.open(CallbackQuery.from_params(request.query_params), body)
+            msg = to_incoming(fields, self._clock())
+        except Refused as exc:
+            return _refusal(request, exc)
+        if msg is None:
+            return PlainTextResponse(SUCCESS)
+        try:
+            async with self._engine_slots:
+                recorded = await self._engine.record(msg)
+        except EngineUnavailable:
+            log.warning("wechat %s not recorded: database unavailable", msg.update_key)
+            return PlainTextResponse("retry later", status_code=503)
+        if recorded.duplicate and recorded.replies is not None:
+            return await self._answer(fields, msg, recorded.replies)
+        task = self._spawn(self._process(msg))
+        remaining = REPLY_DEADLINE_SECONDS - (time.monotonic() - started)
+        await asyncio.wait({task}, timeout=max(remaining, 0.0))
+        if not task.done():
+            # A retry's late reply is left to the request that first saw the update.
+            if not recorded.duplicate:
+                self._spawn(self._deliver_late(msg, task))
+            return PlainTextResponse(SUCCESS)
+        if task.exception() is not None:
+            log.warning("wechat %s not handled: %r", msg.update_key, task.exception())
+            return PlainTextResponse("retry later", status_code=503)
+        return await self._answer(fields, msg, task.result())
+
+    async def _answer(
+        self, fields: dict[str, str], msg: IncomingMessage, replies: Sequence[Reply]
+    ) -> Response:
+        """The passive reply: the first message, sealed in safe mode; the rest by 客服.
+        A bare `success` is never encrypted (WeChat reads it as "no reply")."""
+        if _unreachable(msg):
+            return PlainTextResponse(SUCCESS)
+        lang = await self._language(msg.user_id)
+        items = render(replies, self._texts, lang, menus=False)
+        if not items:
+            return PlainTextResponse(SUCCESS)
+        first = items[0]
+        if not isinstance(first, TextOut):
+            self._spawn(self._send_remainder(msg.user_id, items, lang, delay=0.0))
+            return PlainTextResponse(SUCCESS)
+        if len(items) > 1:
+            self._spawn(self._send_remainder(msg.user_id, items[1:], lang, REMAINDER_DELAY_SECONDS))
+        xml = self._codec.seal(passive_text(fields, first.text, self._clock()))
+        return Response(xml, media_type="application/xml")
+
+    async def _send_remainder(
+        self, user_id: str, items: Sequence[Outgoing], lang: str, delay: float
+    ) -> None:
+        """What the passive reply could not carry (a photo, a long text), by 客服."""
+        await asyncio.sleep(delay)
+        try:
+            await self._delivery.customer_service(user_id, items, lang)
+        except (WeChatApiError, httpx.HTTPError, TokenUnavailable, OSError, TooLarge) as exc:
+            log.warning("wechat remainder to %s not sent: %r", user_id[-6:], exc)
+
+    async def _deliver_late(self, msg: IncomingMessage, task: asyncio.Task[list[Reply]]) -> None:
+        """Processing overran the deadline: WeChat got `success`, the reply goes by 客服."""
+        try:
+            replies = await task
+        except EngineUnavailable:
+            log.warning("wechat %s left pending: database unavailable", msg.update_key)
+            return
+        if _unreachable(msg) or not replies:
+            return
+        try:
+            await self.send(msg.user_id, replies)
+        except DeliveryError as exc:
+            log.warning("wechat late reply %s not delivered: %s", msg.update_key, exc.reason)
+
+    async def _process(self, msg: IncomingMessage) -> list[Reply]:
+        async with self._engine_slots:
+            return await self._engine.process(msg)
+
+    async def _language(self, user_id: str) -> str:
+        """The owner's language for the wording around options; the default if unknown
+        (or if the database just went away: a reply in the wrong language beats none)."""
+        try:
+            async with self._engine.uow_factory() as uow:
+                account = await uow.accounts.find(CHANNEL, user_id)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("wechat language of %s unknown: %r", user_id[-6:], exc)
+            return self._default_language
+        return account.language if account else self._default_language
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run in the background, kept referenced until done (and awaited by `stop`)."""
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+
+def _required_settings(settings: Settings) -> tuple[str, str, str]:
+    missing = [
+        name
+        for name, value in (
+            ("WECHAT_APP_ID", settings.wechat_app_id),
+            ("WECHAT_TOKEN", settings.wechat_token),
+            ("WECHAT_APP_SECRET", settings.wechat_app_secret),
+        )
+        if not value
+    ]
+    if missing:
+        raise SettingsError("the WeChat channel needs " + ", ".join(missing))
+    return (
+        settings.wechat_app_id or "",
+        settings.wechat_token or "",
+        settings.wechat_app_secret or "",
+    )
+
+
+def _unreachable(msg: IncomingMessage) -> bool:
+    """An owner who just unfollowed can receive nothing; the engine only deactivates them."""
+    return msg.payload == "unsubscribe"
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, refused beyond MAX_BODY_BYTES by Content-Length and again while streaming
+    (a chunked body has no Content-Length, and a declared one can lie)."""
+    declared = request.headers.get("content-length", "")
+    if declared and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        raise Refused(413, f"body of {declared[:12]} bytes")
+    chunks, size = [], 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise Refused(413, "body too large")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise Refused(400, "client went away") from None
+    return b"".join(chunks)
+
+
+def _refusal(request: Request, exc: Refused) -> Response:
+    client = request.client.host if request.client else "?"
+    log.warning("wechat callback refused from %s: %s", client, exc.reason)
+    return PlainTextResponse("forbidden" if exc.status == 403 else "bad request", exc.status)

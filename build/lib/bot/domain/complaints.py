@@ -1,0 +1,187 @@
+"""Complaint grading and deadlines, and the escalation a person picks up (domain §4).
+
+The bot only *proposes* a grade; 客服部 staff set it ("根据影响程度", 000):
+
+- 一级 G1: a G1 keyword (banners, petitions, media…) or `group_households_g1`+ households;
+- 二级 G2: a G2 keyword, `group_households_g2`+ households, or a topic with group risk
+  (规划设计、工程进度、重大质量、配套功能变更、教育配套, 000 第六条);
+- 三级 G3: everything else ("一般、单户的投诉未涉及共性问题的").
+
+Deadlines start when someone can act: a complaint received outside the service hours counts
+from the next opening (DEFAULT, not in source). The 督办令 is due `order_within_hours` later
+("受理投诉后1小时内", 000), the resolution per grade.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from bot.config import ConfigError
+from bot.domain.repair import add_working_days
+
+
+class ComplaintGrade(enum.StrEnum):
+    G1 = "G1"
+    G2 = "G2"
+    G3 = "G3"
+
+
+class EscalationStatus(enum.StrEnum):
+    WAITING = "waiting"
+    ASSIGNED = "assigned"
+    CLOSED = "closed"
+
+
+#: Author of an escalation message that came from the chat user (staff answers carry their login).
+MESSAGE_FROM_USER = "user"
+
+
+class EscalationReason(enum.StrEnum):
+    COMPLAINT = "complaint"
+    HUMAN_REQUESTED = "human_requested"
+
+
+@dataclass(frozen=True)
+class ServiceHours:
+    opens: time
+    closes: time
+
+    @classmethod
+    def parse(cls, text: str) -> ServiceHours:
+        """ "08:00-18:00" as written in rules.yaml company.hotline_hours."""
+        opens, _, closes = text.replace("—", "-").partition("-")
+        return cls(_clock(opens), _clock(closes))
+
+    def next_open(self, local: datetime) -> datetime:
+        """`local` itself when staff are at work, else the next opening time."""
+        if self.opens <= local.time() < self.closes:
+            return local
+        day = local.date() if local.time() < self.opens else local.date() + timedelta(days=1)
+        return datetime.combine(day, self.opens, tzinfo=local.tzinfo)
+
+
+def _clock(text: str) -> time:
+    hours, _, minutes = text.strip().partition(":")
+    return time(int(hours), int(minutes or 0))
+
+
+@dataclass(frozen=True)
+class GradeProposal:
+    grade: ComplaintGrade
+    #: Why, for staff: "keyword:拉横幅", "households:12", "topic:planning".
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ComplaintRules:
+    order_within: timedelta
+    handoff_first_reply: timedelta
+    resolution: Mapping[ComplaintGrade, timedelta | int]
+    g1_keywords: tuple[str, ...]
+    g2_keywords: tuple[str, ...]
+    g2_topics: frozenset[str]
+    topics: tuple[str, ...]
+    group_households_g2: int
+    group_households_g1: int
+    max_photos: int
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> ComplaintRules:
+        try:
+            resolution = section["resolution"]
+            topics = section["topics"]
+            return cls(
+                order_within=timedelta(hours=float(section["order_within_hours"])),
+                handoff_first_reply=timedelta(
+                    minutes=float(section["handoff_first_reply_minutes"])
+                ),
+                resolution={
+                    ComplaintGrade.G1: timedelta(hours=float(resolution["G1_hours"])),
+                    ComplaintGrade.G2: timedelta(hours=float(resolution["G2_hours"])),
+                    ComplaintGrade.G3: int(resolution["G3_working_days"]),
+                },
+                g1_keywords=tuple(str(w) for w in section["g1_keywords"]),
+                g2_keywords=tuple(str(w) for w in section["g2_keywords"]),
+                g2_topics=frozenset(str(t["id"]) for t in topics if t.get("group_risk")),
+                topics=tuple(str(t["id"]) for t in topics),
+                group_households_g2=int(section["group_households_g2"]),
+                group_households_g1=int(section["group_households_g1"]),
+                max_photos=int(section["max_photos"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"rules.yaml complaint: {exc!r}") from exc
+
+    def propose_grade(self, text: str, households: int, topic: str) -> GradeProposal:
+        folded = text.casefold()
+        g1 = [f"keyword:{w}" for w in self.g1_keywords if w.casefold() in folded]
+        if households >= self.group_households_g1:
+            g1.append(f"households:{households}")
+        if g1:
+            return GradeProposal(ComplaintGrade.G1, tuple(g1))
+        g2 = [f"keyword:{w}" for w in self.g2_keywords if w.casefold() in folded]
+        if households >= self.group_households_g2:
+            g2.append(f"households:{households}")
+        if topic in self.g2_topics:
+            g2.append(f"topic:{topic}")
+        if g2:
+            return GradeProposal(ComplaintGrade.G2, tuple(g2))
+        return GradeProposal(ComplaintGrade.G3, ())
+
+    def deadlines(
+        self, grade: ComplaintGrade, received_local: datetime, hours: ServiceHours
+    ) -> tuple[datetime, datetime]:
+        """(督办令 due, resolution due) for a complaint received at `received_local`."""
+        start = hours.next_open(received_local)
+        resolution = self.resolution[grade]
+        if isinstance(resolution, int):
+            return start + self.order_within, add_working_days(start, resolution)
+        return start + self.order_within, start + resolution
+
+    def first_reply_due(self, received_local: datetime, hours: ServiceHours) -> datetime:
+        """When a person should first answer someone who asked for one."""
+        return hours.next_open(received_local) + self.handoff_first_reply
+
+
+@dataclass(frozen=True)
+class NewComplaint:
+    owner_id: int
+    unit_id: int | None
+    account_id: int
+    description: str
+    topic: str
+    households: int
+    photos: tuple[str, ...]
+    proposal: GradeProposal
+    order_due: datetime
+    resolve_due: datetime
+
+
+@dataclass(frozen=True)
+class Complaint:
+    id: int
+    details: NewComplaint
+    #: Set by staff; None while only the bot's proposal exists.
+    grade: ComplaintGrade | None
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Escalation:
+    id: int
+    account_id: int
+    owner_id: int | None
+    reason: EscalationReason
+    complaint_id: int | None
+    status: EscalationStatus
+    assigned_to: str | None
+    due_at: datetime
+    created_at: datetime
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is not EscalationStatus.CLOSED

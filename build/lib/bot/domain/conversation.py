@@ -1,0 +1,45 @@
+"""Conversation state as the engine persists it between messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class StaleConversation(Exception):
+    """Another message for the same account changed the state first; the engine retries."""
+
+
+@dataclass
+class ConversationState:
+    account_id: int
+    flow: str | None = None
+    step: str | None = None
+    flow_version: int = 1
+    data: dict[str, Any] = field(default_factory=dict)
+    #: [[label, data], ...] of the buttons last shown, for numbered answers.
+    offered: list[list[str]] = field(default_factory=list)
+    #: Drafts of flows left for another flow: {flow: {"step": ..., "data": ..., "at": iso}}.
+    paused: dict[str, Any] = field(default_factory=dict)
+    version: int = 0
+    updated_at: datetime | None = None
+
+    @property
+    def in_flow(self) -> bool:
+        return self.flow is not None
+
+    def clear(self) -> None:
+        self.flow = None
+        self.step = None
+        self.data = {}
+
+    def pause(self, at: str) -> None:
+        """Keep the current flow's draft so the owner can continue it later."""
+        if self.flow is not None and self.step is not None:
+            self.paused[self.flow] = {"step": self.step, "data": self.data, "at": at}
+        self.clear()
+
+    def take_paused(self, flow: str) -> dict[str, Any] | None:
+        draft: dict[str, Any] | None = self.paused.pop(flow, None)
+        return draft

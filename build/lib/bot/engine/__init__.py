@@ -1,0 +1,1 @@
+"""Engine: routes neutral messages to flows and persists conversation state."""

@@ -1,0 +1,176 @@
+"""FaqMatcher: from an owner's message to an answer, suggestions, "I don't know" or a person.
+
+Thresholds were calibrated on tests/faq/eval.yaml (see docs/faq.md): a confident answer needs a
+high score *and* a clear lead over the runner-up, because a wrong confident answer costs more
+trust than an honest "I'm not sure, did you mean…".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.faq.check import check_entries
+from bot.faq.index import FeatureIndex, Scored
+from bot.faq.intents import Intent, IntentRules, load_intents
+from bot.faq.knowledge import (
+    FaqConfigError,
+    FaqEntry,
+    load_company,
+    read_entries,
+    render_answers,
+)
+from bot.faq.normalize import Language, Normaliser, detect_language, load_synonyms
+from bot.faq.types import FaqResult, FaqSuggestion
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Score limits (0..100) for the three outcomes; calibration in docs/faq.md."""
+
+    answer: float = 35.0  # at least this and `lead` ahead of the runner-up: answer
+    lead: float = 0.20  # the runner-up must be this share of the best score behind it
+    sure: float = 80.0  # at least this: a smaller lead will do…
+    sure_lead: float = 0.05  # …but a near tie between two strong entries still means "ask"
+    suggest: float = 28.0  # at least this: offer it as a choice…
+    spread: float = 0.35  # …if within this share of the best score
+    max_suggestions: int = 3
+
+
+def resolve_language(text: str, lang: str | None) -> Language:
+    """The caller's language when it names zh or en (also "zh-hans", "en-US"); else detect."""
+    hint = (lang or "").lower()
+    if hint.startswith("zh"):
+        return "zh"
+    if hint.startswith("en"):
+        return "en"
+    return detect_language(text)
+
+
+class FaqMatcher:
+    """Answers owner questions from the knowledge base; build once, ask many times."""
+
+    def __init__(
+        self,
+        entries: Sequence[FaqEntry],
+        company: Mapping[str, str],
+        normaliser: Normaliser | None = None,
+        intents: IntentRules | None = None,
+        thresholds: Thresholds | None = None,
+    ) -> None:
+        self._entries = list(entries)
+        self._normaliser = normaliser or Normaliser()
+        self._intents = intents or IntentRules()
+        self._thresholds = thresholds or Thresholds()
+        self.company: Mapping[str, str] = dict(company)
+        self._positions = {entry.id: i for i, entry in enumerate(self._entries)}
+        self._answers = [render_answers(entry, company) for entry in self._entries]
+        self._index = FeatureIndex(
+            [
+                [self._normaliser.normalise(q) for lang in ("zh", "en") for q in e.questions[lang]]
+                for e in self._entries
+            ],
+            [[self._normaliser.normalise(tag) for tag in e.tags] for e in self._entries],
+            self._normaliser.weak,
+        )
+
+    @classmethod
+    def from_config(cls, config_dir: Path) -> FaqMatcher:
+        """Load config_dir/faq/*.yaml and the company values of config_dir/rules.yaml.
+
+        Raises FaqConfigError listing every problem (the same ones `faq check` prints), so a
+        broken knowledge base stops the bot at start-up instead of answering wrongly.
+        """
+        faq_dir = config_dir / "faq"
+        synonyms, issues = load_synonyms(faq_dir / "synonyms.yaml")
+        intents, intent_issues = load_intents(faq_dir / "intents.yaml")
+        company, company_issues = load_company(config_dir / "rules.yaml")
+        entries, entry_issues = read_entries(faq_dir)
+        normaliser = Normaliser(synonyms)
+        issues += intent_issues + company_issues + entry_issues
+        issues += check_entries(entries, normaliser, company)
+        if issues:
+            raise FaqConfigError(issues)
+        return cls(entries, company, normaliser, intents)
+
+    @property
+    def entries(self) -> Sequence[FaqEntry]:
+        return tuple(self._entries)
+
+    @property
+    def normaliser(self) -> Normaliser:
+        return self._normaliser
+
+    @property
+    def intents(self) -> IntentRules:
+        return self._intents
+
+    def normalise(self, text: str) -> str:
+        """The canonical form matching works on (also used to group missed questions)."""
+        return self._normaliser.normalise(text)
+
+    def ask(self, text: str, lang: str | None = None) -> FaqResult:
+        """Answer, suggest, decline or hand off; lang None → detect (CJK characters → zh)."""
+        language = resolve_language(text, lang)
+        normalised = self._normaliser.normalise(text)
+        if not normalised:
+            return _not_matched(language, 0.0)
+        intent = self._intents.classify(normalised)
+        if intent is Intent.HANDOFF:
+            return FaqResult(False, None, 0.0, "", True, (), language)
+        if intent is not Intent.QUESTION:
+            return _not_matched(language, 0.0)
+        hits = self._index.search(normalised)
+        if not hits:
+            return _not_matched(language, 0.0)
+        best = hits[0]
+        if self._is_confident(hits):
+            entry_id = self._entries[best.entry].id
+            answer = self._answers[best.entry][language]
+            return FaqResult(True, entry_id, _rounded(best.score), answer, False, (), language)
+        return _not_matched(language, best.score, self._suggestions(hits, language))
+
+    def answer_for(self, entry_id: str, lang: str) -> str | None:
+        """The filled-in answer of an entry (when the owner presses a suggestion)."""
+        position = self._positions.get(entry_id)
+        if position is None:
+            return None
+        return self._answers[position][resolve_language("", lang)]
+
+    def question_for(self, entry_id: str, lang: str) -> str | None:
+        """The entry's first sample question in that language (label of a suggestion button)."""
+        position = self._positions.get(entry_id)
+        if position is None:
+            return None
+        return self._entries[position].questions[resolve_language("", lang)][0]
+
+    def _is_confident(self, hits: Sequence[Scored]) -> bool:
+        """High enough, and clearly ahead of the next entry: two near-equal entries mean "ask"."""
+        limits = self._thresholds
+        best = hits[0].score
+        runner_up = hits[1].score if len(hits) > 1 else 0.0
+        if best >= limits.sure:
+            return best - runner_up >= limits.sure_lead * best
+        return best >= limits.answer and best - runner_up >= limits.lead * best
+
+    def _suggestions(self, hits: Sequence[Scored], language: Language) -> tuple[FaqSuggestion, ...]:
+        limits = self._thresholds
+        floor = max(limits.suggest, hits[0].score * (1 - limits.spread))
+        return tuple(
+            FaqSuggestion(
+                self._entries[hit.entry].id, self._entries[hit.entry].questions[language][0]
+            )
+            for hit in hits[: limits.max_suggestions]
+            if hit.score >= floor
+        )
+
+
+def _not_matched(
+    language: Language, score: float, suggestions: tuple[FaqSuggestion, ...] = ()
+) -> FaqResult:
+    return FaqResult(False, None, _rounded(score), "", False, suggestions, language)
+
+
+def _rounded(score: float) -> float:
+    return round(min(max(score, 0.0), 100.0), 1)

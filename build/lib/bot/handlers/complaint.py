@@ -1,0 +1,158 @@
+"""Complaint intake (投诉): repair or complaint? → (home) → description → topic → households
+affected → photos → summary → a Complaint with its provisional grade and 督办令 deadline, and an
+Escalation waiting for staff. Diagram: docs/flows.md.
+
+"投诉" also means a repair request to many owners (domain §12.5: "应当及时向房地产开发商投诉,
+要求开发商进行维修整改"), so the first question is which one the owner means.
+"""
+
+from __future__ import annotations
+
+from bot.domain.complaints import ComplaintRules
+from bot.engine.context import Context
+from bot.engine.flow import Outcome, pressed, start_button
+from bot.engine.types import Button, Reply, button_rows
+from bot.handlers.form import (
+    Draft,
+    FormFlow,
+    choice,
+    in_rows,
+    local_time,
+    owner_homes,
+    owner_id,
+    text_answer,
+)
+from bot.services.complaints import ComplaintReport, file_complaint
+
+
+def complaint_rules(ctx: Context) -> ComplaintRules:
+    return ComplaintRules.from_config(ctx.rules.section("complaint"))
+
+
+def households_options(rules: ComplaintRules) -> dict[int, str]:
+    """Button value → label key; the values are the grading thresholds themselves."""
+    return {
+        1: "complaint.households_one",
+        rules.group_households_g2: "complaint.households_some",
+        rules.group_households_g1: "complaint.households_many",
+    }
+
+
+class ComplaintFlow(FormFlow):
+    name = "complaint"
+    commands = ("/complaint",)
+    shortcuts = ("投诉", "我要投诉", "complaint", "complain")
+    after_home = "description"
+
+    async def begin(self, ctx: Context) -> Outcome:
+        return await self.ask_kind(ctx, {})
+
+    async def ask_kind(self, ctx: Context, draft: Draft) -> Outcome:
+        buttons = [
+            Button(ctx.t("complaint.button_is_repair"), "complaint:kind:repair"),
+            Button(ctx.t("complaint.button_is_complaint"), "complaint:kind:complaint"),
+        ]
+        return self.question(ctx, "kind", draft, ctx.t("complaint.ask_kind"), buttons)
+
+    async def step_kind(self, ctx: Context, draft: Draft) -> Outcome:
+        kind = choice(ctx, self.name, "kind")
+        if kind == "repair":
+            return Outcome(start_flow="repair")
+        if kind != "complaint":
+            return await self.reask(ctx, "kind", draft)
+        homes = await owner_homes(ctx)
+        if len(homes) > 1:
+            return await self.forward(ctx, draft, "kind", "home")
+        unit_id = homes[0].unit_id if homes else None
+        return await self.forward(ctx, {**draft, "unit_id": unit_id}, "kind", "description")
+
+    async def ask_description(self, ctx: Context, draft: Draft) -> Outcome:
+        return self.question(ctx, "description", draft, ctx.t("complaint.ask_description"))
+
+    async def step_description(self, ctx: Context, draft: Draft) -> Outcome:
+        text = text_answer(ctx)
+        if text is None:
+            return self.question(ctx, "description", draft, ctx.t("complaint.description_needed"))
+        return await self.forward(ctx, {**draft, "description": text}, "description", "topic")
+
+    async def ask_topic(self, ctx: Context, draft: Draft) -> Outcome:
+        buttons = [
+            Button(ctx.t(f"complaint.topic_{topic}"), f"complaint:topic:{topic}")
+            for topic in complaint_rules(ctx).topics
+        ]
+        return self.question(ctx, "topic", draft, ctx.t("complaint.ask_topic"), *in_rows(buttons))
+
+    async def step_topic(self, ctx: Context, draft: Draft) -> Outcome:
+        topic = choice(ctx, self.name, "topic")
+        if topic not in complaint_rules(ctx).topics:
+            return await self.reask(ctx, "topic", draft)
+        return await self.forward(ctx, {**draft, "topic": topic}, "topic", "households")
+
+    async def ask_households(self, ctx: Context, draft: Draft) -> Outcome:
+        options = households_options(complaint_rules(ctx))
+        buttons = [
+            [Button(ctx.t(key, n=value), f"complaint:households:{value}")]
+            for value, key in options.items()
+        ]
+        return self.question(ctx, "households", draft, ctx.t("complaint.ask_households"), *buttons)
+
+    async def step_households(self, ctx: Context, draft: Draft) -> Outcome:
+        value = choice(ctx, self.name, "households") or ""
+        options = households_options(complaint_rules(ctx))
+        if not value.isdigit() or int(value) not in options:
+            return await self.reask(ctx, "households", draft)
+        return await self.forward(ctx, {**draft, "households": int(value)}, "households", "photos")
+
+    async def ask_photos(self, ctx: Context, draft: Draft) -> Outcome:
+        text = ctx.t("complaint.ask_photos", limit=complaint_rules(ctx).max_photos)
+        return self.question(ctx, "photos", draft, text, [self.done_button(ctx)])
+
+    async def step_photos(self, ctx: Context, draft: Draft) -> Outcome:
+        limit = complaint_rules(ctx).max_photos
+        return await self.photos_step(ctx, draft, "photos", "confirm", limit)
+
+    async def ask_confirm(self, ctx: Context, draft: Draft) -> Outcome:
+        homes = {home.unit_id: home.label for home in await owner_homes(ctx)}
+        text = ctx.t(
+            "complaint.summary",
+            home=homes.get(draft.get("unit_id") or 0, ctx.t("complaint.no_home")),
+            description=draft["description"],
+            topic=ctx.t(f"complaint.topic_{draft['topic']}"),
+            households=ctx.t(
+                households_options(complaint_rules(ctx))[draft["households"]],
+                n=draft["households"],
+            ),
+            photos=len(draft.get("photos", [])),
+        )
+        submit = Button(ctx.t("complaint.button_submit"), "complaint:submit")
+        return self.question(ctx, "confirm", draft, text, [submit])
+
+    async def step_confirm(self, ctx: Context, draft: Draft) -> Outcome:
+        if pressed(ctx.msg, self.name) != "submit":
+            return await self.reask(ctx, "confirm", draft)
+        report = ComplaintReport(
+            unit_id=draft.get("unit_id"),
+            description=draft["description"],
+            topic=draft["topic"],
+            households=draft["households"],
+            photos=tuple(draft.get("photos", [])),
+        )
+        complaint, _ = await file_complaint(
+            ctx.uow,
+            ctx.rules,
+            report,
+            owner_id(ctx),
+            ctx.account.id,
+            ctx.now,
+            ctx.services.settings.tz,
+        )
+        text = ctx.t(
+            "complaint.filed",
+            number=complaint.id,
+            order_due=local_time(ctx, complaint.details.order_due),
+        )
+        buttons = button_rows(
+            [start_button(ctx.t("complaint.button_talk_now"), "handoff")],
+            [start_button(ctx.t("complaint.button_menu"), "menu")],
+        )
+        return Outcome([Reply(text, buttons=buttons)])

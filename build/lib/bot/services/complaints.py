@@ -1,0 +1,98 @@
+"""Complaints and requests for a person: both end as an escalation a staff member picks up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.config import Rules
+from bot.domain.complaints import (
+    Complaint,
+    ComplaintRules,
+    Escalation,
+    EscalationReason,
+    NewComplaint,
+    ServiceHours,
+)
+from bot.storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class ComplaintReport:
+    """What the owner told the bot."""
+
+    unit_id: int | None
+    description: str
+    topic: str
+    households: int
+    photos: tuple[str, ...]
+
+
+def load_complaint_rules(rules: Rules) -> tuple[ComplaintRules, ServiceHours]:
+    return (
+        ComplaintRules.from_config(rules.section("complaint")),
+        ServiceHours.parse(str(rules.company["hotline_hours"])),
+    )
+
+
+async def file_complaint(
+    uow: UnitOfWork,
+    rules: Rules,
+    report: ComplaintReport,
+    owner_id: int,
+    account_id: int,
+    now: datetime,
+    tz: ZoneInfo,
+) -> tuple[Complaint, Escalation]:
+    """Grade provisionally, set the 督办令 deadline and queue it for staff."""
+    grading, hours = load_complaint_rules(rules)
+    proposal = grading.propose_grade(report.description, report.households, report.topic)
+    order_due, resolve_due = grading.deadlines(proposal.grade, now.astimezone(tz), hours)
+    complaint = await uow.complaints.add(
+        NewComplaint(
+            owner_id=owner_id,
+            unit_id=report.unit_id,
+            account_id=account_id,
+            description=report.description,
+            topic=report.topic,
+            households=report.households,
+            photos=report.photos,
+            proposal=proposal,
+            order_due=order_due,
+            resolve_due=resolve_due,
+        ),
+        now,
+    )
+    escalation = await uow.escalations.add(
+        account_id=account_id,
+        owner_id=owner_id,
+        reason=EscalationReason.COMPLAINT,
+        due_at=order_due,
+        now=now,
+        complaint_id=complaint.id,
+    )
+    return complaint, escalation
+
+
+async def request_person(
+    uow: UnitOfWork,
+    rules: Rules,
+    account_id: int,
+    owner_id: int | None,
+    now: datetime,
+    tz: ZoneInfo,
+) -> tuple[Escalation, bool]:
+    """The account's open escalation, or a new one due at the first-reply time; True if new."""
+    existing = await uow.escalations.open_for_account(account_id)
+    if existing is not None:
+        return existing, False
+    grading, hours = load_complaint_rules(rules)
+    escalation = await uow.escalations.add(
+        account_id=account_id,
+        owner_id=owner_id,
+        reason=EscalationReason.HUMAN_REQUESTED,
+        due_at=grading.first_reply_due(now.astimezone(tz), hours),
+        now=now,
+    )
+    return escalation, True

@@ -1,0 +1,97 @@
+"""The inbox of platform updates: persist before acknowledging, handle once.
+
+These statements run for every update, so they use the Core table (no ORM unit-of-work
+bookkeeping) and the fewest round trips: an insert that ignores duplicates, and a completion
+that only succeeds while the update is still pending.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import ProcessedUpdate
+from bot.storage.sql import insert_unless_exists, table_of
+
+PENDING = "pending"
+DONE = "done"
+INBOX = table_of(ProcessedUpdate)
+#: Built once: it runs for every update (see accounts.TOUCH).
+COMPLETE = update(INBOX).where(
+    INBOX.c.channel == bindparam("match_channel"),
+    INBOX.c.update_key == bindparam("match_key"),
+    INBOX.c.status == PENDING,
+)
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    channel: str
+    update_key: str
+    payload: dict[str, Any]
+    status: str
+    replies: list[Any] | None
+
+
+class InboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(
+        self, channel: str, update_key: str, payload: dict[str, Any], now: datetime
+    ) -> InboxEntry | None:
+        """Insert the update; returns the existing entry when it was recorded before."""
+        inserted = await insert_unless_exists(
+            self.session,
+            ProcessedUpdate,
+            {
+                "channel": channel,
+                "update_key": update_key,
+                "payload": payload,
+                "status": PENDING,
+                "received_at": now,
+            },
+        )
+        return None if inserted else await self.get(channel, update_key)
+
+    async def get(self, channel: str, update_key: str) -> InboxEntry | None:
+        query = select(INBOX.c.payload, INBOX.c.status, INBOX.c.replies).where(
+            INBOX.c.channel == channel, INBOX.c.update_key == update_key
+        )
+        row = (await self.session.execute(query)).first()
+        if row is None:
+            return None
+        payload, status, replies = row
+        return InboxEntry(channel, update_key, payload, status, replies)
+
+    async def complete(
+        self, channel: str, update_key: str, replies: list[Any], now: datetime
+    ) -> bool:
+        """Store the replies and mark the update handled — unless another process handled it
+        first (False): then the caller rolls back its work. On PostgreSQL the row lock makes
+        a concurrent completion wait, and it then sees `done` and loses."""
+        parameters = {
+            "match_channel": channel,
+            "match_key": update_key,
+            "status": DONE,
+            "replies": replies,
+            "handled_at": now,
+        }
+        result = await self.session.execute(COMPLETE, parameters)
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def pending(self, channel: str, limit: int = 500) -> list[InboxEntry]:
+        query = (
+            select(INBOX.c.update_key, INBOX.c.payload, INBOX.c.status, INBOX.c.replies)
+            .where(INBOX.c.status == PENDING, INBOX.c.channel == channel)
+            .order_by(INBOX.c.id)
+            .limit(limit)
+        )
+        return [
+            InboxEntry(channel, key, payload, status, replies)
+            for key, payload, status, replies in (await self.session.execute(query)).all()
+        ]

@@ -1,0 +1,47 @@
+"""Our HTTP app: health check, the owners' message pages, the webhook routes of the configured
+channels (and, in a later issue, the staff console)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from bot.bootstrap import Runtime
+from bot.pages import messages
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(title="Owner service bot", docs_url=None, redoc_url=None)
+    app.state.runtime = runtime
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        body: dict[str, Any] = {"channels": [channel.name for channel in runtime.channels]}
+        try:
+            async with runtime.db.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure means "not healthy", reported, not raised
+            body.update(status="degraded", database=type(exc).__name__)
+            return JSONResponse(body, status_code=503)
+        body.update(status="ok", database="ok")
+        return JSONResponse(body)
+
+    services = runtime.services
+    app.include_router(
+        messages.router(
+            runtime.uow,
+            services.texts,
+            runtime.settings.secret_key,
+            services.clock,
+            runtime.settings.default_language,
+            runtime.settings.tz,
+        )
+    )
+    for channel in runtime.channels:
+        router = channel.routes()
+        if router is not None:
+            app.include_router(router)
+    return app
