@@ -37,7 +37,6 @@ class OutboxPage:
 
     replies: list[Any]
     language: str
-    purpose: str
     created_at: datetime
 
 
@@ -138,7 +137,7 @@ class OutboxRepository:
         if row is None:
             return None
         message, language = row
-        return OutboxPage(message.replies, language, message.purpose, message.created_at)
+        return OutboxPage(message.replies, language, message.created_at)
 
     async def mark_sent(self, item_id: int, now: datetime) -> None:
         await self._set(item_id, status=SENT, sent_at=now, claimed_until=None)
