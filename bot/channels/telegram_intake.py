@@ -47,10 +47,6 @@ class ChatQueue:
         self._tasks: set[asyncio.Task[None]] = set()
         self._room = asyncio.Event()
 
-    @property
-    def backlog(self) -> int:
-        return len(self._tasks)
-
     def submit(self, chat: str, job: Job) -> None:
         task = asyncio.create_task(self._run(self._tails.get(chat), job))
         self._tails[chat] = task
