@@ -45,6 +45,10 @@ def main(argv: list[str] | None = None) -> None:
     except (SettingsError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:
+        # Ctrl-C is how an operator stops `run` or `demo`: the server has shut down by now.
+        print("stopped", file=sys.stderr)
+        sys.exit(130)
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

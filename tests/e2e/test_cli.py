@@ -128,6 +128,7 @@ def test_run_serves_health_without_any_channel_tokens(env: dict[str, str]) -> No
         process.send_signal(signal.SIGINT)
         output = process.communicate(timeout=30)[0]
     assert "TELEGRAM_TOKEN" in output and "WECHAT_APP_ID" in output  # says how to add them
+    assert "Traceback" not in output  # Ctrl-C is a normal stop
 
 
 def _wait_for_health(port: int) -> dict[str, object]:

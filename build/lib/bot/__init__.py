@@ -1,1 +1,0 @@
-"""Owner self-service bot: one core, many channels (see docs/architecture.md)."""

@@ -1,1 +1,0 @@
-"""Channel adapters: the only place that speaks Telegram or WeChat."""

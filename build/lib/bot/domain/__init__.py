@@ -1,1 +1,0 @@
-"""Pure business rules: dataclasses and functions with `now` passed in, no I/O."""

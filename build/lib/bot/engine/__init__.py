@@ -1,1 +1,0 @@
-"""Engine: routes neutral messages to flows and persists conversation state."""

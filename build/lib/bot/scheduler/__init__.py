@@ -1,1 +1,0 @@
-"""Delivery of what the bot starts itself: the outbox worker, ticked by APScheduler in `run`."""

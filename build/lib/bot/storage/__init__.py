@@ -1,1 +1,0 @@
-"""Storage: SQLAlchemy models, repositories, unit of work and Alembic migrations."""

@@ -1,1 +1,0 @@
-"""Repositories: SQL in, domain objects out. Handlers never see SQLAlchemy."""
