@@ -12,7 +12,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.config import load_rules
+from bot.config import Rules, load_rules
+from bot.domain.binding import BindingLimits
+from bot.domain.certificates import CertificateRules
+from bot.domain.complaints import ComplaintRules
+from bot.domain.repair import RepairRules
 from bot.engine.context import Services
 from bot.engine.engine import Engine
 from bot.engine.ports import ChannelAdapter
@@ -55,12 +59,21 @@ def text_defaults(company: dict[str, object]) -> dict[str, object]:
     return values
 
 
+def check_rules(rules: Rules) -> None:
+    """Parse every section now: a mistake in rules.yaml stops start-up, not a conversation."""
+    rules.parsed("binding", BindingLimits.from_config)
+    rules.parsed("repair", RepairRules.from_config)
+    rules.parsed("complaint", ComplaintRules.from_config)
+    rules.parsed("certificate", CertificateRules.from_config)
+
+
 def build_services(
     settings: Settings,
     clock: Callable[[], datetime] = utc_now,
     faq: FaqMatcher | None = None,
 ) -> Services:
     rules = load_rules(settings.config_dir)
+    check_rules(rules)
     repair = rules.section("repair")
     return Services(
         settings=settings,

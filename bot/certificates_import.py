@@ -221,7 +221,7 @@ async def import_certificates(
 ) -> ImportReport:
     """Validate the whole file, then apply it in one transaction (or, dry, roll it back).
     Takes the file's bytes so the staff console can pass an upload as the CLI passes a file."""
-    certificate_rules = CertificateRules.from_config(rules.section("certificate"))
+    certificate_rules = rules.parsed("certificate", CertificateRules.from_config)
     report = ImportReport(dry_run=dry_run)
     rows, report.errors = parse_cases(data, certificate_rules)
     report.rows = len(rows)

@@ -261,7 +261,7 @@ def _owners_invite_codes(args: argparse.Namespace) -> int:
     async def work(runtime: Runtime) -> int:
         await _upgrade(runtime)
         settings = runtime.settings
-        limits = BindingLimits.from_config(runtime.services.rules.section("binding"))
+        limits = runtime.services.rules.parsed("binding", BindingLimits.from_config)
         now = datetime.now(UTC)
         codes = await issue_invite_codes(
             runtime.uow,

@@ -1,14 +1,17 @@
 """Reads the YAML a property company edits (`config/rules.yaml`). Domain modules parse their own
-sections from `Rules.section(...)`, so adding a rule never touches this loader."""
+sections (`Rules.parsed(section, parse)`), so adding a rule never touches this loader; each
+section is parsed once, not at every conversation step."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import yaml
+
+T = TypeVar("T")
 
 
 class ConfigError(Exception):
@@ -18,6 +21,16 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class Rules:
     raw: Mapping[str, Any]
+    _parsed: dict[tuple[str, object], object] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def parsed(self, name: str, parse: Callable[[Mapping[str, Any]], T]) -> T:
+        """The section `name` as `parse` reads it, parsed on first use and kept."""
+        key = (name, parse)
+        if key not in self._parsed:
+            self._parsed[key] = parse(self.section(name))
+        return cast(T, self._parsed[key])
 
     def section(self, name: str) -> Mapping[str, Any]:
         value = self.raw.get(name)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.config import ConfigError
+
 #: No 0/O, 1/I/L: codes are printed on paper and typed by hand.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
@@ -26,11 +28,14 @@ class BindingLimits:
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> BindingLimits:
-        return cls(
-            max_failed_attempts=int(section["max_failed_attempts"]),
-            window=timedelta(minutes=int(section["failed_attempt_window_minutes"])),
-            code_valid_for=timedelta(days=int(section["invite_code_valid_days"])),
-        )
+        try:
+            return cls(
+                max_failed_attempts=int(section["max_failed_attempts"]),
+                window=timedelta(minutes=int(section["failed_attempt_window_minutes"])),
+                code_valid_for=timedelta(days=int(section["invite_code_valid_days"])),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"rules.yaml binding: {exc!r}") from exc
 
 
 def new_code() -> str:

@@ -35,7 +35,7 @@ from bot.engine.types import Button, MessageKind, Reply, button_rows
 
 
 def _limits(ctx: Context) -> BindingLimits:
-    return BindingLimits.from_config(ctx.rules.section("binding"))
+    return ctx.rules.parsed("binding", BindingLimits.from_config)
 
 
 class BindFlow(Flow):

@@ -14,7 +14,7 @@ from bot.handlers.form import chosen_home, home_buttons, owner_homes, owner_id
 
 
 def certificate_rules(ctx: Context) -> CertificateRules:
-    return CertificateRules.from_config(ctx.rules.section("certificate"))
+    return ctx.rules.parsed("certificate", CertificateRules.from_config)
 
 
 def stage_label(ctx: Context, stage: str) -> str:

@@ -26,7 +26,7 @@ from bot.services.complaints import ComplaintReport, file_complaint
 
 
 def complaint_rules(ctx: Context) -> ComplaintRules:
-    return ComplaintRules.from_config(ctx.rules.section("complaint"))
+    return ctx.rules.parsed("complaint", ComplaintRules.from_config)
 
 
 def households_options(rules: ComplaintRules) -> dict[int, str]:

@@ -33,7 +33,7 @@ MAX_SHORT_ANSWER = 200
 
 
 def repair_rules(ctx: Context) -> RepairRules:
-    return RepairRules.from_config(ctx.rules.section("repair"))
+    return ctx.rules.parsed("repair", RepairRules.from_config)
 
 
 def category_label(ctx: Context, category: str) -> str:

@@ -31,7 +31,7 @@ class ComplaintReport:
 
 def load_complaint_rules(rules: Rules) -> tuple[ComplaintRules, ServiceHours]:
     return (
-        ComplaintRules.from_config(rules.section("complaint")),
+        rules.parsed("complaint", ComplaintRules.from_config),
         ServiceHours.parse(str(rules.company["hotline_hours"])),
     )
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
 import string
+from pathlib import Path
 
 import pytest
 
+from bot.bootstrap import build_services
+from bot.config import ConfigError, load_rules
 from bot.i18n import LANGUAGES, Texts, language_from_hint
 from bot.settings import PROJECT_ROOT, SettingsError, load_settings
 
@@ -69,3 +73,29 @@ def test_no_owner_text_is_hard_coded_in_handlers() -> None:
                 continue
             sentences = re.findall(r'"[^"]*[\u4e00-\u9fff]{4,}[^"]*[，。！？]"', line)
             assert not sentences, f"{path.name}: {line.strip()}"
+
+
+def test_a_broken_rules_file_stops_start_up_not_a_conversation(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", config)
+    rules = config / "rules.yaml"
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace(
+            "max_failed_attempts: 5", "max_failed_attempts: x"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="binding"):
+        build_services(load_settings(config_dir=config, media_dir=tmp_path / "media"))
+
+
+def test_rules_sections_are_parsed_once() -> None:
+    calls: list[object] = []
+
+    def parse(section: object) -> int:
+        calls.append(section)
+        return len(calls)
+
+    rules = load_rules(PROJECT_ROOT / "config")
+    assert rules.parsed("binding", parse) == rules.parsed("binding", parse) == 1
+    assert len(calls) == 1
