@@ -53,31 +53,18 @@ SAVE_CONVERSATION = update(CONVERSATIONS).where(
 )
 
 
-def _account(row: ChannelAccount) -> Account:
-    return Account(
-        id=row.id,
-        channel=row.channel,
-        user_id=row.platform_user_id,
-        owner_id=row.owner_id,
-        language=row.language,
-        active=row.active,
-        last_inbound_at=row.last_inbound_at,
-    )
-
-
 class AccountRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def find(self, channel: str, user_id: str) -> Account | None:
-        row = await self._row(channel, user_id)
-        return _account(row) if row else None
-
-    async def _row(self, channel: str, user_id: str) -> ChannelAccount | None:
-        query = select(ChannelAccount).where(
-            ChannelAccount.channel == channel, ChannelAccount.platform_user_id == user_id
+        """Read from the table, never the session's cache, so it sees this transaction's
+        Core updates (touch, bind, set_language)."""
+        query = select(*ACCOUNT_COLUMNS).where(
+            ACCOUNTS.c.channel == channel, ACCOUNTS.c.platform_user_id == user_id
         )
-        return (await self.session.execute(query)).scalar_one_or_none()
+        row = (await self.session.execute(query)).first()
+        return Account(*row) if row else None
 
     async def touch(
         self,
@@ -117,9 +104,9 @@ class AccountRepository:
                 **values,
             },
         )
-        created = await self._row(channel, user_id)
+        created = await self.find(channel, user_id)
         assert created is not None
-        return _account(created)
+        return created
 
     async def set_language(self, account_id: int, language: str) -> None:
         await self.session.execute(
@@ -140,11 +127,11 @@ class AccountRepository:
 
     async def active_accounts_of_owner(self, owner_id: int) -> list[Account]:
         query = (
-            select(ChannelAccount)
-            .where(ChannelAccount.owner_id == owner_id, ChannelAccount.active.is_(True))
-            .order_by(ChannelAccount.id)
+            select(*ACCOUNT_COLUMNS)
+            .where(ACCOUNTS.c.owner_id == owner_id, ACCOUNTS.c.active.is_(True))
+            .order_by(ACCOUNTS.c.id)
         )
-        return [_account(row) for row in (await self.session.execute(query)).scalars()]
+        return [Account(*row) for row in (await self.session.execute(query)).all()]
 
 
 class ConversationRepository:
