@@ -7,7 +7,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.bootstrap import Runtime
+from bot.app.bootstrap import Runtime
 from bot.engine.types import IncomingMessage, MessageKind, Reply
 
 _update_ids = itertools.count(1)
@@ -75,3 +75,12 @@ class Chat:
         matches = [data for label, data in self.buttons.items() if fragment in label]
         assert matches, f"no button like {fragment!r} in {list(self.buttons)}"
         return matches[0]
+
+
+def run_cli(argv: list[str]) -> int:
+    """A `python -m bot …` command in this process (its exit code), for tests of commands."""
+    from bot.cli import build_parser
+
+    args = build_parser(argv[0]).parse_args(argv)
+    code: int = args.func(args)
+    return code

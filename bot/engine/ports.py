@@ -61,7 +61,7 @@ class ChannelGateway(Protocol):
 
 
 class ChannelAdapter(ChannelGateway, Protocol):
-    """A channel as `bot.bootstrap` runs it: a gateway plus its HTTP routes and lifecycle."""
+    """A channel as `bot.app.bootstrap` runs it: a gateway plus its HTTP routes and lifecycle."""
 
     def routes(self) -> APIRouter | None:
         """Webhook endpoints to mount in our HTTP app, if the channel has any."""

@@ -38,7 +38,7 @@ for and or with this that there please can could would will should shall may hav
 any some if so about
 """
 _EN_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-# Calibrated on tests/faq/eval.yaml together with the matcher's thresholds (docs/faq.md).
+# Calibrated on config/faq_eval.yaml together with the matcher's thresholds (docs/faq.md).
 UNIGRAM_WEIGHT = 0.35
 WEAK_WEIGHT = 0.25  # features made only of "weak" characters (synonyms.yaml: weak)
 UNKNOWN_WEIGHT = 0.6  # share of the rarest known feature's weight given to unseen features

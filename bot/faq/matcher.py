@@ -1,6 +1,6 @@
 """FaqMatcher: from an owner's message to an answer, suggestions, "I don't know" or a person.
 
-Thresholds were calibrated on tests/faq/eval.yaml (see docs/faq.md): a confident answer needs a
+Thresholds were calibrated on config/faq_eval.yaml (see docs/faq.md): a confident answer needs a
 high score *and* a clear lead over the runner-up, because a wrong confident answer costs more
 trust than an honest "I'm not sure, did you mean…".
 """

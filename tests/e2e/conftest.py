@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fakes.telegram_api import FakeTelegram
+from bot.testing.fake_telegram import FakeTelegram
 
 
 @pytest.fixture

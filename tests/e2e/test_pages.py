@@ -15,10 +15,10 @@ import pytest
 import uvicorn
 from playwright.async_api import Browser, async_playwright
 
-from bot.bootstrap import Runtime
+from bot.app.bootstrap import Runtime
+from bot.app.http import create_app
 from bot.engine.types import Button, Reply, button_rows
 from bot.pages.messages import LINK_VALID_FOR, message_link
-from bot.web import create_app
 from tests.support import Chat, FakeClock
 
 CHROMIUM = "/usr/bin/chromium"

@@ -18,11 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.settings import PROJECT_ROOT
-from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN
-from tests.fakes.telegram_api import FakeTelegram, text_update
-from tests.fakes.wechat_api import APP_ID, APP_SECRET, FakeWeChatApi
-from tests.fakes.wechat_server import AES_KEY, TOKEN, WeChatServer
+from bot.app.settings import PROJECT_ROOT
+from bot.testing.fake_telegram import TOKEN as TELEGRAM_TOKEN
+from bot.testing.fake_telegram import FakeTelegram, text_update
+from bot.testing.fake_wechat_api import APP_ID, APP_SECRET, FakeWeChatApi
+from bot.testing.fake_wechat_server import AES_KEY, TOKEN, WeChatServer
 
 OWNER = 7001
 

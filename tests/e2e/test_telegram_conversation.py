@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from bot.bootstrap import Runtime
-from bot.channels.telegram import TelegramChannel
+from bot.app.bootstrap import Runtime
+from bot.channels.telegram.channel import TelegramChannel
 from bot.engine.ports import MediaError
-from tests.fakes.telegram_api import (
+from bot.testing.fake_telegram import (
     FakeTelegram,
     callback_update,
     contact_update,

@@ -14,16 +14,16 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.bootstrap import Runtime
-from bot.channels.telegram import TelegramChannel
+from bot.app.bootstrap import Runtime
+from bot.app.http import create_app
+from bot.app.settings import PROJECT_ROOT
+from bot.channels.telegram.channel import TelegramChannel
 from bot.engine.engine import Engine
 from bot.engine.types import Reply
 from bot.handlers import all_flows
-from bot.settings import PROJECT_ROOT
 from bot.storage.db import create_engine, session_factory
 from bot.storage.uow import UnitOfWork
-from bot.web import create_app
-from tests.fakes.telegram_api import FakeTelegram, text_update
+from bot.testing.fake_telegram import FakeTelegram, text_update
 from tests.fakes.telegram_harness import (
     WEBHOOK_SECRET,
     RecordingSleep,
@@ -195,9 +195,9 @@ async def test_an_outbox_push_to_a_blocked_owner_deactivates_the_account(
 
 CHILD = """
 import asyncio
-from bot.bootstrap import build_runtime
-from bot.channels.telegram import TelegramChannel
-from bot.settings import load_settings
+from bot.app.bootstrap import build_runtime
+from bot.channels.telegram.channel import TelegramChannel
+from bot.app.settings import load_settings
 
 async def main():
     runtime = build_runtime(load_settings(), with_channels=False)

@@ -6,9 +6,9 @@ from typing import Any
 
 from telegram import Update
 
-from bot.channels.telegram_mapping import split_text, to_incoming, utf16_len
+from bot.channels.telegram.mapping import split_text, to_incoming, utf16_len
 from bot.engine.types import IncomingMessage, MessageKind
-from tests.fakes.telegram_api import (
+from bot.testing.fake_telegram import (
     callback_update,
     contact_update,
     group_text_update,

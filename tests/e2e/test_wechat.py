@@ -17,20 +17,21 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-import bot.channels.wechat as wechat_module
-from bot.bootstrap import Runtime
-from bot.channels.wechat import WeChatChannel
-from bot.channels.wechat_cli import create_menu, create_qrcodes, load_menu, unknown_flows
+import bot.channels.wechat.channel as wechat_module
+from bot.app.bootstrap import Runtime
+from bot.app.http import create_app
+from bot.app.settings import PROJECT_ROOT, Settings
+from bot.channels.wechat.channel import WeChatChannel
+from bot.channels.wechat.setup import create_menu, create_qrcodes, load_menu, unknown_flows
 from bot.config import ConfigError
 from bot.engine.engine import EngineUnavailable
 from bot.engine.ports import DeliveryError, MediaError, Push
 from bot.engine.types import Button, IncomingMessage, Reply
 from bot.handlers import all_flows
-from bot.settings import PROJECT_ROOT, Settings
+from bot.services.roster import valid_invite_codes
 from bot.storage.models import AuditLog, ProcessedUpdate
-from bot.web import create_app
-from tests.fakes.wechat_api import APP_ID, APP_SECRET, FakeWeChatApi, png_bytes
-from tests.fakes.wechat_server import AES_KEY, TOKEN, WeChatServer, message_xml, serving
+from bot.testing.fake_wechat_api import APP_ID, APP_SECRET, FakeWeChatApi, png_bytes
+from bot.testing.fake_wechat_server import AES_KEY, TOKEN, WeChatServer, message_xml, serving
 from tests.support import FakeClock
 
 OPENID = "oWeChatOwner0000000000000001"
@@ -441,7 +442,8 @@ async def test_a_qr_code_per_valid_invite_code_and_none_twice(
     wechat: WeChat, demo_codes: dict[str, str], tmp_path: Path
 ) -> None:
     out = tmp_path / "qrcodes"
-    await create_qrcodes(wechat.runtime, wechat.channel.api, out)
+    codes = await valid_invite_codes(wechat.runtime.uow, wechat.runtime.services.clock())
+    await create_qrcodes(wechat.channel.api, codes, out)
     created = wechat.api.calls("cgi-bin/qrcode/create")
     assert len(created) >= len(demo_codes)
     code = demo_codes["张伟"]
@@ -450,7 +452,7 @@ async def test_a_qr_code_per_valid_invite_code_and_none_twice(
     assert code in scenes
     assert {c.body["action_name"] for c in created} == {"QR_LIMIT_STR_SCENE"}
     assert f"{code},http://weixin.qq.com/q/{code}" in (out / "qrcodes.csv").read_text()
-    await create_qrcodes(wechat.runtime, wechat.channel.api, out)
+    await create_qrcodes(wechat.channel.api, codes, out)
     assert len(wechat.api.calls("cgi-bin/qrcode/create")) == len(created)
 
 

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bot.channels.telegram import TelegramChannel
-from bot.channels.telegram_pacing import TelegramLimits
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.pacing import TelegramLimits
 from bot.domain.roster import Account
 from bot.storage.models import ProcessedUpdate
-from tests.fakes.telegram_api import FakeTelegram
+from bot.testing.fake_telegram import FakeTelegram
 
 if TYPE_CHECKING:
-    from bot.bootstrap import Runtime
+    from bot.app.bootstrap import Runtime
 
 WEBHOOK_SECRET = "test-secret-0123456789"
 

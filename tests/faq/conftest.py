@@ -12,7 +12,7 @@ from bot.faq import FaqMatcher
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = PROJECT_ROOT / "config"
-EVAL_PATH = Path(__file__).resolve().parent / "eval.yaml"
+EVAL_PATH = CONFIG_DIR / "faq_eval.yaml"
 
 COMPANY = """\
 company:

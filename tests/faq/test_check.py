@@ -9,8 +9,8 @@ import pytest
 
 from bot.faq import FaqConfigError, FaqMatcher
 from bot.faq.check import check_config
-from bot.faq.cli import main
 from tests.faq.conftest import CONFIG_DIR, entry_yaml
+from tests.support import run_cli as main
 
 MakeConfig = Callable[..., Path]
 

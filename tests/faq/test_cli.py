@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.faq.cli import main
 from tests.faq.conftest import CONFIG_DIR, PROJECT_ROOT
+from tests.support import run_cli as main
 
 CONTRACT_KEYS = ["matched", "entry_id", "score", "answer", "handoff"]
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.faq import FaqMatcher, FaqResult, MissLog
-from bot.faq.cli import main
 from bot.faq.misses import group_misses, redact
 from tests.faq.conftest import CONFIG_DIR
+from tests.support import run_cli as main
 
 SHANGHAI = timezone(timedelta(hours=8))
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=SHANGHAI)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.bootstrap import Runtime
+from bot.app.bootstrap import Runtime
 from tests.support import Chat, FakeClock
 
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
-from bot.bootstrap import Runtime
-from bot.certificates_import import ImportReport, import_certificates
+from bot.app.bootstrap import Runtime
+from bot.services.certificates import ImportReport, import_certificates
 from bot.storage.models import CertificateCase, OutboxMessage
 from tests.support import Chat, FakeClock
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from PIL import Image
 from sqlalchemy import select
 
-from bot.bootstrap import Runtime
+from bot.app.bootstrap import Runtime
 from bot.domain.complaints import (
     ComplaintGrade,
     Escalation,

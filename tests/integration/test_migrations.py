@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.bootstrap import Runtime
+from bot.app.bootstrap import Runtime
 from bot.storage.migrate import schema_drift
 
 

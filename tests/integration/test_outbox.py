@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from bot.bootstrap import Runtime
+from bot.app.bootstrap import Runtime
 from bot.engine.ports import DeliveryError, Push
 from bot.engine.types import Reply
 from tests.support import Chat, FakeClock

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from bot.bootstrap import Runtime
+from bot.app.bootstrap import Runtime
 from bot.domain.tickets import Actor, ActorKind, IllegalTransition, TicketStatus
 from bot.services.tickets import change_ticket_status
 from bot.storage.models import OutboxMessage

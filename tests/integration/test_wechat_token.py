@@ -17,8 +17,8 @@ from datetime import timedelta
 import pytest
 from redis.asyncio import Redis
 
-from bot.bootstrap import Runtime
-from bot.channels.wechat_token import (
+from bot.app.bootstrap import Runtime
+from bot.channels.wechat.token import (
     LEASE_SECONDS,
     AccessTokens,
     DatabaseTokenStore,

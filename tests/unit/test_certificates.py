@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.certificates_import import KEEP, CaseRow, merge, parse_cases
+from bot.app.settings import PROJECT_ROOT
 from bot.config import load_rules
 from bot.domain.certificates import (
     CertificateCase,
@@ -15,7 +15,7 @@ from bot.domain.certificates import (
     progress,
     stage_error,
 )
-from bot.settings import PROJECT_ROOT
+from bot.services.certificates import KEEP, CaseRow, merge, parse_cases
 
 RULES = CertificateRules.from_config(load_rules(PROJECT_ROOT / "config").section("certificate"))
 HEADER = "project,building,unit,stage,stage_date,mortgage,eta,outstanding_items,note\n"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.channels.wechat_protocol import (
+from bot.channels.wechat.protocol import (
     CallbackCodec,
     CallbackQuery,
     Refused,
@@ -18,7 +18,7 @@ from bot.channels.wechat_protocol import (
     to_incoming,
 )
 from bot.engine.types import MessageKind
-from tests.fakes.wechat_server import (
+from bot.testing.fake_wechat_server import (
     AES_KEY,
     TOKEN,
     decrypt,

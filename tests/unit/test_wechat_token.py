@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.channels.wechat_token import AccessTokens
+from bot.channels.wechat.token import AccessTokens
 from bot.storage.repositories.wechat import StoredToken
 from tests.support import FakeClock
 

@@ -26,10 +26,10 @@ from redis.asyncio import Redis
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import ClientDisconnect
 
-from bot.channels.wechat_api import TooLarge, WeChatApi, WeChatApiError
-from bot.channels.wechat_cli import add_bench, add_commands
-from bot.channels.wechat_outbound import Delivery, load_templates
-from bot.channels.wechat_protocol import (
+from bot.app.settings import Settings, SettingsError
+from bot.channels.wechat.api import TooLarge, WeChatApi, WeChatApiError
+from bot.channels.wechat.outbound import Delivery, load_templates
+from bot.channels.wechat.protocol import (
     CHANNEL,
     MAX_BODY_BYTES,
     SUCCESS,
@@ -39,8 +39,8 @@ from bot.channels.wechat_protocol import (
     passive_text,
     to_incoming,
 )
-from bot.channels.wechat_render import Outgoing, TextOut, render
-from bot.channels.wechat_token import (
+from bot.channels.wechat.render import Outgoing, TextOut, render
+from bot.channels.wechat.token import (
     DatabaseTokenStore,
     RedisTokenStore,
     TokenStore,
@@ -49,9 +49,6 @@ from bot.channels.wechat_token import (
 from bot.engine.engine import Engine, EngineUnavailable
 from bot.engine.ports import DeliveryError, MediaError, Push
 from bot.engine.types import IncomingMessage, Reply
-from bot.settings import Settings, SettingsError
-
-__all__ = ["WeChatChannel", "add_bench", "add_commands"]
 
 log = logging.getLogger(__name__)
 

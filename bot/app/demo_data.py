@@ -6,9 +6,9 @@ from __future__ import annotations
 import string
 from datetime import datetime, timedelta
 
-from bot.bootstrap import Runtime
-from bot.certificates_import import import_into
-from bot.roster_import import import_roster, parse_roster
+from bot.app.bootstrap import Runtime
+from bot.services.certificates import ImportReport, import_certificates
+from bot.services.roster import import_roster, parse_roster
 
 #: DEMA2345, DEMB2345 …: valid codes (no 0/O/1/I/L) that are obviously demo codes.
 DEMO_CODE_TEMPLATE = "DEM{letter}2345"
@@ -57,6 +57,22 @@ async def seed_demo_roster(runtime: Runtime, now: datetime) -> list[tuple[str, s
 
 async def _seed_certificate_cases(runtime: Runtime) -> None:
     data = (runtime.settings.config_dir / "sample_certificates.csv").read_bytes()
-    report = await import_into(runtime, data)
+    report = await import_certificates_into(runtime, data)
     if report.errors:
         raise RuntimeError("sample certificate cases are invalid: " + "; ".join(report.errors))
+
+
+async def import_certificates_into(
+    runtime: Runtime, data: bytes, *, dry_run: bool = False
+) -> ImportReport:
+    """`import_certificates` with the rules, texts, time zone and clock of a running bot."""
+    services = runtime.services
+    return await import_certificates(
+        runtime.uow,
+        data,
+        rules=services.rules,
+        texts=services.texts,
+        tz=runtime.settings.tz,
+        now=services.clock(),
+        dry_run=dry_run,
+    )

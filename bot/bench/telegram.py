@@ -8,41 +8,31 @@ Our bot persists everything (inbox row, account, conversation state) on SQLite a
 and runs the real engine and flows; the pacing limits are lifted, because the benchmark
 measures our overhead, not Telegram's rate limits (at those, a bot sends 30 messages/s).
 
-The fake Bot API is the one the tests use (`tests/fakes/telegram_api.py`); the benchmark
-imports it from the checkout rather than keeping a second copy that could drift from it, so it
-needs the `tests/` directory (present in any checkout; not in an installed wheel).
+The fake Bot API is the one the tests use (`bot/testing/fake_telegram.py`), and the echo bot
+is `bot/channels/telegram/echo.py`.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import asyncpg
-from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
-from telegram.request import HTTPXRequest
 
-from bot.channels.telegram import NO_DELAY, TelegramChannel
-from bot.channels.telegram_pacing import TelegramLimits
-from bot.settings import PROJECT_ROOT, load_settings
-
-if TYPE_CHECKING:
-    from tests.fakes.telegram_api import FakeTelegram
+from bot.app.bootstrap import build_runtime
+from bot.app.settings import load_settings
+from bot.channels.telegram.echo import run_echo_bot
+from bot.testing.fake_telegram import FakeTelegram, text_update
 
 MESSAGE = "/help"
-DEFAULT_POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 QUIET_SECONDS = 1.0
 
 
@@ -68,37 +58,21 @@ class Load:
     per_user: int
 
 
-def add_bench(bench_subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = bench_subparsers.add_parser(
-        "telegram", help="our Telegram bot vs a bare PTB echo bot, through a fake Bot API"
-    )
-    parser.add_argument("--users", type=int, default=50, help="concurrent owners (%(default)s)")
-    parser.add_argument("--messages", type=int, default=20, help="per owner (%(default)s)")
-    parser.add_argument("--rounds", type=int, default=3, help="best of N per bot (%(default)s)")
-    parser.add_argument(
-        "--postgres-dsn",
-        default=os.environ.get("BENCH_POSTGRES_DSN", DEFAULT_POSTGRES_DSN),
-        help="server for a throw-away database (default: BENCH_POSTGRES_DSN or %(default)s)",
-    )
-    parser.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace) -> int:
+def run(load: Load, rounds_wanted: int, postgres_dsn: str) -> int:
     """Each bot runs `rounds` times, interleaved with the others, and its best round counts:
     on a shared machine the best round is the one least disturbed by other work."""
     logging.basicConfig(level=logging.WARNING)
-    load = Load(args.users, args.messages)
     bots: list[Callable[[], Figures]] = [
         lambda: measure_echo(load, tuned=False),
         lambda: measure_echo(load, tuned=True),
         lambda: asyncio.run(measure_ours(load, "ours, SQLite", sqlite_database)),
         lambda: asyncio.run(
-            measure_ours(load, "ours, PostgreSQL", postgres_database(args.postgres_dsn))
+            measure_ours(load, "ours, PostgreSQL", postgres_database(postgres_dsn))
         ),
     ]
-    rounds = [[bot() for bot in bots] for _ in range(args.rounds)]
+    rounds = [[bot() for bot in bots] for _ in range(rounds_wanted)]
     best = [max(runs, key=lambda figures: figures.per_second) for runs in zip(*rounds, strict=True)]
-    print_table(load, args.rounds, best)
+    print_table(load, rounds_wanted, best)
     return 0
 
 
@@ -112,36 +86,11 @@ def measure_echo(load: Load, *, tuned: bool) -> Figures:
     fake = fake_api()
     outcome: list[Figures] = []
 
-    async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        if update.effective_message is not None and update.effective_message.text:
-            await update.effective_message.reply_text(update.effective_message.text)
-
-    async def drive_then_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    async def drive_load() -> None:
         outcome.append(await asyncio.wrap_future(fake.run(drive(fake, load, name))))
-        app.stop_running()
 
-    async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        asyncio.get_running_loop().create_task(drive_then_stop(app))
-
-    builder = (
-        ApplicationBuilder()
-        .token(fake.token)
-        .base_url(f"{fake.base_url}/bot")
-        .base_file_url(f"{fake.base_url}/file/bot")
-        .post_init(post_init)
-    )
-    if tuned:
-        builder = (
-            builder.concurrent_updates(True)
-            .request(HTTPXRequest(socket_options=NO_DELAY))
-            .get_updates_request(HTTPXRequest(socket_options=NO_DELAY))
-        )
-    app = builder.build()
-    app.add_handler(MessageHandler(filters.TEXT, echo))
-    # run_polling closes the loop it ran in; each bot gets a fresh one.
-    asyncio.set_event_loop(asyncio.new_event_loop())
     try:
-        app.run_polling(stop_signals=None)
+        run_echo_bot(fake.token, fake.base_url, tuned=tuned, drive=drive_load)
     finally:
         fake.stop()
     return outcome[0]
@@ -151,10 +100,8 @@ DatabaseFactory = Callable[[], Awaitable[tuple[str, Callable[[], Awaitable[None]
 
 
 async def measure_ours(load: Load, name: str, database: DatabaseFactory) -> Figures:
-    """The real runtime: engine, flows, inbox and state in the database, our polling loop."""
-    from bot.bootstrap import build_runtime
-    from bot.storage.migrate import upgrade
-
+    """The real runtime: engine, flows, inbox and state in the database, our polling loop;
+    our own pacing is lifted (TELEGRAM_PACING=off) as the fake enforces no limits either."""
     fake = fake_api()
     database_url, drop = await database()
     with tempfile.TemporaryDirectory() as media:
@@ -164,16 +111,16 @@ async def measure_ours(load: Load, name: str, database: DatabaseFactory) -> Figu
             telegram_token=fake.token,
             telegram_api_base_url=fake.base_url,
             telegram_webhook_url=None,
+            telegram_pacing="off",
+            wechat_app_id=None,
             redis_url=None,
         )
-        runtime = build_runtime(settings, with_channels=False)
+        runtime = build_runtime(settings)
         try:
-            await upgrade(runtime.db)
-            channel = TelegramChannel(settings, runtime.engine, limits=TelegramLimits.unlimited())
-            runtime.services.gateways[channel.name] = channel
-            await channel.start()
+            await runtime.upgrade_database()
+            await runtime.start_channels()
             figures = await asyncio.wrap_future(fake.run(drive(fake, load, name)))
-            await channel.stop()
+            await runtime.stop_channels()
         finally:
             await runtime.close()
             await drop()
@@ -210,19 +157,13 @@ def postgres_database(dsn: str) -> DatabaseFactory:
 
 
 def fake_api() -> FakeTelegram:
-    if str(PROJECT_ROOT) not in sys.path:
-        sys.path.insert(0, str(PROJECT_ROOT))
-    from tests.fakes.telegram_api import FakeTelegram
-
     return FakeTelegram().start()
 
 
 async def drive(fake: FakeTelegram, load: Load, name: str) -> Figures:
     """Runs in the fake's own loop: owners chat in a closed loop, each waiting for the answer."""
-    from tests.fakes.telegram_api import text_update
-
     await fake.wait_polled()
-    replies = await _replies_per_update(fake, text_update)
+    replies = await _replies_per_update(fake)
     latencies: list[float] = []
 
     async def owner(chat_id: int) -> None:
@@ -238,7 +179,7 @@ async def drive(fake: FakeTelegram, load: Load, name: str) -> Figures:
     return Figures(name, load.users * load.per_user, elapsed, latencies, replies)
 
 
-async def _replies_per_update(fake: FakeTelegram, text_update: Callable[..., Any]) -> int:
+async def _replies_per_update(fake: FakeTelegram) -> int:
     """How many messages the bot answers one update with (a warm-up owner finds out)."""
     warm_up = 1
     fake.push_update(text_update(warm_up, MESSAGE))

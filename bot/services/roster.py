@@ -218,3 +218,9 @@ def write_codes_csv(path: Path, codes: list[PrintedCode]) -> None:
         writer.writerow(["project", "building", "unit", "owner_name", "code", "telegram_link"])
         for c in codes:
             writer.writerow([c.project, c.building, c.unit, c.owner_name, c.code, c.telegram_link])
+
+
+async def valid_invite_codes(uow_factory: Callable[[], UnitOfWork], now: datetime) -> list[str]:
+    """Codes issued, unused and unexpired: the ones worth printing as QR codes."""
+    async with uow_factory() as uow:
+        return await uow.roster.valid_invite_codes(now)

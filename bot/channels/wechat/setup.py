@@ -1,30 +1,24 @@
-"""`python -m bot wechat menu|qrcodes` and `python -m bot bench wechat`.
+"""Setting up a 公众号: its custom menu and a permanent QR code per invite code.
 
-The menu and the QR codes are set up once per 公众号 (and again when the menu or the roster
-changes); both go through the channel's API client, so they use the shared access_token and
-WECHAT_API_BASE_URL like everything else.
+Both are done once per 公众号 (and again when the menu or the roster changes), through the
+channel's API client, so they use the shared access_token and WECHAT_API_BASE_URL like
+everything else. `python -m bot wechat menu|qrcodes` calls them.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import csv
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
+from bot.channels.wechat.api import WeChatApi
 from bot.config import ConfigError
-
-if TYPE_CHECKING:
-    from bot.bootstrap import Runtime
-    from bot.channels.wechat_api import WeChatApi
-
-Subparsers = argparse._SubParsersAction  # argparse has no public name for it
 
 #: WeChat's menu limits: 3 top-level buttons of 16 bytes, 5 sub-buttons of 60 bytes each.
 MAX_TOP, MAX_SUB = 3, 5
@@ -107,12 +101,10 @@ async def create_menu(api: WeChatApi, path: Path, flow_names: set[str]) -> int:
 
 
 # -- QR codes ---------------------------------------------------------------------------------
-async def create_qrcodes(runtime: Runtime, api: WeChatApi, out_dir: Path) -> int:
+async def create_qrcodes(api: WeChatApi, codes: Sequence[str], out_dir: Path) -> int:
     """A permanent QR code per unused invite code; scanning it subscribes (or opens the chat)
     with the code as scene, which binds the home. Existing PNGs are kept: permanent codes
     are limited (100,000 per account), so a rerun creates only what is missing."""
-    async with runtime.uow() as uow:
-        codes = await uow.roster.valid_invite_codes(runtime.services.clock())
     index_path = out_dir / "qrcodes.csv"
     index = await asyncio.to_thread(_read_index, index_path)
     created = 0
@@ -153,55 +145,3 @@ def _write_index(path: Path, index: dict[str, str]) -> None:
         writer = csv.writer(handle)
         writer.writerow(["code", "url"])
         writer.writerows(sorted(index.items()))
-
-
-# -- argparse ---------------------------------------------------------------------------------
-def add_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
-    wechat = subparsers.add_parser("wechat", help="set up the WeChat 公众号")
-    commands = wechat.add_subparsers(title="wechat commands", metavar="COMMAND")
-    menu = commands.add_parser("menu", help="create the custom menu from config/wechat_menu.yaml")
-    menu.set_defaults(func=_menu_command)
-    qrcodes = commands.add_parser("qrcodes", help="a permanent QR code per valid invite code")
-    qrcodes.add_argument("--out", type=Path, default=Path("data/qrcodes"), help="PNG folder")
-    qrcodes.set_defaults(func=_qrcodes_command)
-
-
-def add_bench(bench_subparsers: Subparsers[argparse.ArgumentParser]) -> None:
-    bench = bench_subparsers.add_parser("wechat", help="callback latency under concurrent load")
-    bench.add_argument("--requests", type=int, default=500)
-    bench.add_argument("--concurrency", type=int, default=50)
-    bench.set_defaults(func=_bench_command)
-
-
-def _menu_command(args: argparse.Namespace) -> int:
-    return _with_channel(
-        lambda runtime, api: create_menu(
-            api,
-            runtime.settings.config_dir / "wechat_menu.yaml",
-            set(runtime.engine.router.flows),
-        )
-    )
-
-
-def _qrcodes_command(args: argparse.Namespace) -> int:
-    return _with_channel(lambda runtime, api: create_qrcodes(runtime, api, args.out))
-
-
-def _bench_command(args: argparse.Namespace) -> int:
-    from bot.channels.wechat_bench import run_bench
-
-    return run_bench(args.requests, args.concurrency)
-
-
-def _with_channel(work: Callable[[Runtime, WeChatApi], Awaitable[int]]) -> int:
-    from bot.channels.wechat import WeChatChannel
-    from bot.cli import run_async
-
-    async def with_api(runtime: Runtime) -> int:
-        channel = WeChatChannel(runtime.settings, runtime.engine)
-        try:
-            return await work(runtime, channel.api)
-        finally:
-            await channel.stop()
-
-    return run_async(with_api, with_channels=False)

@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 import yaml
 
-from bot.channels.wechat_api import TooLarge, WeChatApi, WeChatApiError
-from bot.channels.wechat_render import ImageOut, MenuOut, Outgoing, TextOut, as_text, render
-from bot.channels.wechat_token import TokenUnavailable
+from bot.channels.wechat.api import TooLarge, WeChatApi, WeChatApiError
+from bot.channels.wechat.render import ImageOut, MenuOut, Outgoing, TextOut, as_text, render
+from bot.channels.wechat.token import TokenUnavailable
 from bot.config import ConfigError
 from bot.engine.ports import DeliveryError, Push
 from bot.engine.types import Reply

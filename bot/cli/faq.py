@@ -1,8 +1,7 @@
-"""`python -m bot faq check|ask|eval|misses` and `python -m bot bench faq`.
+"""`python -m bot faq check|ask|eval|misses`.
 
-bot/cli.py builds the parser and calls `add_commands` / `add_bench`; each sub-command sets
-`func(args) -> int` (the exit code). `--config-dir` overrides the CONFIG_DIR setting, so these
-commands also work on a copy of the config (tests, a staging edit).
+`--config-dir` overrides the CONFIG_DIR setting, so these commands also work on a copy of the
+config (tests, a staging edit).
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.faq.bench import format_figures, run_benchmark
+from bot.cli.common import SubParsers
 from bot.faq.check import check_config
 from bot.faq.evaluation import evaluate, format_report, load_cases
 from bot.faq.knowledge import FaqConfigError, read_entries
@@ -21,11 +20,8 @@ from bot.faq.matcher import FaqMatcher
 from bot.faq.misses import DEFAULT_MISS_PATH, MissLog, group_misses
 from bot.faq.types import FaqResult
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_EVAL_PATH = PROJECT_ROOT / "tests" / "faq" / "eval.yaml"
-
-# argparse has no public name for the object add_subparsers() returns.
-SubParsers = argparse._SubParsersAction
+#: The labelled questions `faq eval` scores, beside the knowledge base in CONFIG_DIR.
+EVAL_FILE = "faq_eval.yaml"
 
 
 def add_commands(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
@@ -44,8 +40,8 @@ def add_commands(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
     _add_config_dir(ask)
     ask.set_defaults(func=run_ask)
 
-    evaluation = commands.add_parser("eval", help="accuracy on tests/faq/eval.yaml")
-    evaluation.add_argument("--file", type=Path, default=DEFAULT_EVAL_PATH)
+    evaluation = commands.add_parser("eval", help=f"accuracy on CONFIG_DIR/{EVAL_FILE}")
+    evaluation.add_argument("--file", type=Path, help=f"default: CONFIG_DIR/{EVAL_FILE}")
     evaluation.add_argument("--verbose", "-v", action="store_true", help="list every miss")
     _add_config_dir(evaluation)
     evaluation.set_defaults(func=run_eval)
@@ -57,17 +53,6 @@ def add_commands(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
     misses.set_defaults(func=run_misses)
 
 
-def add_bench(bench_subparsers: SubParsers[argparse.ArgumentParser]) -> None:
-    """Add `faq` under the `bench` command."""
-    bench = bench_subparsers.add_parser("faq", help="FAQ time per question and load time")
-    bench.add_argument("--entries", type=int, default=1000, help="size of the synthetic base")
-    bench.add_argument("--rounds", type=int, default=5, help="passes over the question set")
-    bench.add_argument("--questions", type=Path, default=DEFAULT_EVAL_PATH)
-    bench.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
-    _add_config_dir(bench)
-    bench.set_defaults(func=run_bench)
-
-
 def _add_config_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config-dir", type=Path, default=None, help="default: CONFIG_DIR setting")
 
@@ -76,7 +61,7 @@ def config_dir_of(args: argparse.Namespace) -> Path:
     """--config-dir, else the CONFIG_DIR setting (imported late: settings are slow to import)."""
     if getattr(args, "config_dir", None) is not None:
         return Path(args.config_dir)
-    from bot.settings import load_settings
+    from bot.app.settings import load_settings
 
     return load_settings().config_dir
 
@@ -133,10 +118,11 @@ def describe(result: FaqResult) -> str:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    matcher = _load_matcher(config_dir_of(args))
+    config_dir = config_dir_of(args)
+    matcher = _load_matcher(config_dir)
     if matcher is None:
         return 2
-    report = evaluate(matcher, load_cases(args.file))
+    report = evaluate(matcher, load_cases(args.file or config_dir / EVAL_FILE))
     print(format_report(report, show_failures=args.verbose))
     return 0 if report.meets_targets else 1
 
@@ -157,36 +143,9 @@ def run_misses(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_bench(args: argparse.Namespace) -> int:
-    config_dir = config_dir_of(args)
-    questions = [case.question for case in load_cases(args.questions)]
-    figures = run_benchmark(config_dir, questions, args.entries, args.rounds)
-    print(f"FAQ benchmark: {len(questions)} questions x {args.rounds} rounds")
-    print(format_figures(figures))
-    if args.check and not all(f.meets_targets for f in figures):
-        return 1
-    return 0
-
-
 def _load_matcher(config_dir: Path) -> FaqMatcher | None:
     try:
         return FaqMatcher.from_config(config_dir)
     except FaqConfigError as exc:
         print(f"the FAQ configuration has problems (run `faq check`):\n{exc}", file=sys.stderr)
         return None
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry for tests and until bot/cli.py wires the commands in."""
-    parser = argparse.ArgumentParser(prog="bot")
-    commands = parser.add_subparsers(dest="command", required=True)
-    add_commands(commands)
-    bench = commands.add_parser("bench").add_subparsers(dest="bench_command", required=True)
-    add_bench(bench)
-    args = parser.parse_args(argv)
-    code: int = args.func(args)
-    return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

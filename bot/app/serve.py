@@ -4,17 +4,15 @@ worker ticked by APScheduler and, on a terminal, the console chat."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sys
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.bootstrap import Runtime
-from bot.channels.console import ConsoleChannel, chat
-from bot.storage.migrate import upgrade
-from bot.web import create_app
+from bot.app.bootstrap import Runtime
+from bot.app.http import create_app
+from bot.channels.console import chat
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +20,7 @@ OUTBOX_TICK_SECONDS = 2
 
 
 async def serve(runtime: Runtime, *, console_user: str | None) -> None:
-    await upgrade(runtime.db)
+    await runtime.upgrade_database()
     scheduler = AsyncIOScheduler(timezone=runtime.settings.timezone)
     scheduler.add_job(
         runtime.outbox.run_once,
@@ -32,8 +30,7 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
         coalesce=True,
     )
     scheduler.start()
-    for channel in runtime.channels:
-        await channel.start()
+    await runtime.start_channels()
     _explain_channels(runtime)
     config = uvicorn.Config(
         create_app(runtime),
@@ -50,16 +47,16 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
         await asyncio.gather(*tasks)
     finally:
         scheduler.shutdown(wait=False)
-        for channel in runtime.channels:
-            with contextlib.suppress(Exception):
-                await channel.stop()
+        await runtime.stop_channels()
         await runtime.close()
 
 
 async def _console(runtime: Runtime, user_id: str, server: uvicorn.Server) -> None:
-    console = ConsoleChannel()
-    runtime.services.gateways[console.name] = console
-    await chat(runtime.engine, console, sys.stdin, user_id=user_id, language=None, echo=False)
+    if runtime.console is None:
+        raise RuntimeError("run --console needs a runtime built with_console=True")
+    await chat(
+        runtime.engine, runtime.console, sys.stdin, user_id=user_id, language=None, echo=False
+    )
     server.should_exit = True
 
 

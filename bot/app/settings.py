@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class SettingsError(Exception):
@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str | None = None
     telegram_api_base_url: str = "https://api.telegram.org"
     telegram_bot_username: str = "OwnerServiceBot"
+    #: `off` lifts our own rate limiting, for benchmarks against a fake Bot API only: never in
+    #: production, where Telegram answers excess with 429 (logged loudly at start).
+    telegram_pacing: Literal["on", "off"] = "on"
 
     wechat_app_id: str | None = None
     wechat_app_secret: str | None = None

@@ -10,7 +10,6 @@ reply makes (token, 客服消息) on a stub route, so nothing leaves the machine
 from __future__ import annotations
 
 import asyncio
-import base64
 import itertools
 import multiprocessing
 import os
@@ -20,17 +19,16 @@ import statistics
 import tempfile
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from wechatpy.crypto import WeChatCrypto
 
-from bot.channels.wechat_protocol import parse_xml, sign
+from bot.testing.fake_wechat_server import AES_KEY, TOKEN, WeChatServer
 
 APP_ID = "wxbench000000000"
-TOKEN = "bench-token"
 #: What owners type: menu words, FAQ questions, small talk (each takes a different path).
 TEXTS = ("帮助", "菜单", "装修押金多少", "防水保修几年", "你好", "物业费怎么交")
 OWNERS = 200
@@ -40,7 +38,7 @@ START_TIMEOUT = 60.0
 
 def run_bench(requests: int, concurrency: int) -> int:
     """Print p50/p90/p99/max callback latency; exit 1 when the p99 reaches WeChat's 5 s."""
-    aes_key = base64.b64encode(os.urandom(32)).decode().rstrip("=")
+    aes_key = AES_KEY
     spawn = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory() as folder:
         ready: multiprocessing.Queue[int] = spawn.Queue()
@@ -48,7 +46,7 @@ def run_bench(requests: int, concurrency: int) -> int:
         server.start()
         try:
             port = ready.get(timeout=START_TIMEOUT)
-            latencies, outcomes = asyncio.run(_load(port, aes_key, requests, concurrency))
+            latencies, outcomes = asyncio.run(_load(port, requests, concurrency))
         finally:
             server.terminate()
             server.join(timeout=10)
@@ -67,51 +65,34 @@ def _report(latencies: list[float], outcomes: Counter[str], concurrency: int) ->
     return 0 if p99 < 5.0 and set(outcomes) <= {"passive reply", "success"} else 1
 
 
-async def _load(
-    port: int, aes_key: str, requests: int, concurrency: int
-) -> tuple[list[float], Counter[str]]:
-    crypto = WeChatCrypto(TOKEN, aes_key, APP_ID)
+async def _load(port: int, requests: int, concurrency: int) -> tuple[list[float], Counter[str]]:
     ids = itertools.count(1)
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30
     ) as client:
+        wechat = WeChatServer(client, lambda: datetime.now(UTC), app_id=APP_ID)
         for n in range(WARM_UP):  # first FAQ use loads dictionaries: not what WeChat sees later
-            await _post(client, crypto, next(ids), TEXTS[n % len(TEXTS)])
+            await _post(wechat, next(ids), TEXTS[n % len(TEXTS)])
         gate = asyncio.Semaphore(concurrency)
 
         async def one(n: int) -> tuple[float, str]:
             async with gate:
-                return await _post(client, crypto, next(ids), TEXTS[n % len(TEXTS)])
+                return await _post(wechat, next(ids), TEXTS[n % len(TEXTS)])
 
         results = await asyncio.gather(*(one(n) for n in range(requests)))
     return [elapsed for elapsed, _ in results], Counter(outcome for _, outcome in results)
 
 
-async def _post(
-    client: httpx.AsyncClient, crypto: WeChatCrypto, msg_id: int, text: str
-) -> tuple[float, str]:
-    timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
-    xml = (
-        f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName>"
-        f"<FromUserName><![CDATA[bench-owner-{msg_id % OWNERS}]]></FromUserName>"
-        f"<CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-        f"<Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId></xml>"
-    )
-    body = crypto.encrypt_message(xml, nonce, timestamp)
-    params = {
-        "signature": sign(TOKEN, timestamp, nonce),
-        "timestamp": timestamp,
-        "nonce": nonce,
-        "encrypt_type": "aes",
-        "msg_signature": parse_xml(body.encode())["MsgSignature"],
-    }
+async def _post(wechat: WeChatServer, msg_id: int, text: str) -> tuple[float, str]:
+    """One owner's text, signed and encrypted as WeChat sends it, timed until our answer."""
+    message = wechat.text(f"bench-owner-{msg_id % OWNERS}", text, msg_id=msg_id)
     started = time.perf_counter()
-    response = await client.post("/wechat", params=params, content=body)
+    answer = await wechat.send(message)
     elapsed = time.perf_counter() - started
-    if response.status_code != 200:
-        return elapsed, f"HTTP {response.status_code}"
-    return elapsed, "success" if response.text == "success" else "passive reply"
+    if answer.status != 200:
+        return elapsed, f"HTTP {answer.status}"
+    return elapsed, "success" if answer.is_success else "passive reply"
 
 
 def _serve(folder: str, aes_key: str, ready: multiprocessing.Queue[int]) -> None:
@@ -122,10 +103,9 @@ def _serve(folder: str, aes_key: str, ready: multiprocessing.Queue[int]) -> None
 async def _serve_async(folder: Path, aes_key: str, ready: multiprocessing.Queue[int]) -> None:
     import uvicorn
 
-    from bot.bootstrap import build_runtime
-    from bot.channels.wechat import WeChatChannel
-    from bot.settings import load_settings
-    from bot.storage.migrate import upgrade
+    from bot.app.bootstrap import build_runtime
+    from bot.app.http import create_app
+    from bot.app.settings import load_settings
 
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and
     # without it Nagle + delayed ACK add 40 ms to every answer.
@@ -144,12 +124,9 @@ async def _serve_async(folder: Path, aes_key: str, ready: multiprocessing.Queue[
         wechat_api_base_url=f"http://127.0.0.1:{port}/stub-api/",
         log_level="WARNING",
     )
-    runtime = build_runtime(settings, with_channels=False)
-    await upgrade(runtime.db)
-    channel = WeChatChannel(settings, runtime.engine)
-    runtime.services.gateways[channel.name] = channel
-    app = FastAPI()
-    app.include_router(channel.routes())
+    runtime = build_runtime(settings)
+    await runtime.upgrade_database()
+    app = create_app(runtime)
     _add_stub_api(app)
 
     class AnnouncingServer(uvicorn.Server):

@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from telegram import Bot, Update
 from telegram.error import Conflict, NetworkError, RetryAfter
 
-from bot.channels.telegram_pacing import Sleep
-from bot.channels.telegram_sender import retry_after_seconds
+from bot.channels.telegram.pacing import Sleep
+from bot.channels.telegram.sender import retry_after_seconds
 from bot.engine.engine import EngineUnavailable
 
 log = logging.getLogger(__name__)

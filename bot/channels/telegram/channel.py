@@ -21,15 +21,15 @@ from telegram import Bot, BotCommand, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.channels.telegram_intake import ALLOWED_UPDATES, ChatQueue, Poller
-from bot.channels.telegram_mapping import CHANNEL, pressed_button, to_incoming
-from bot.channels.telegram_pacing import Pacer, RedisBucket, Sleep, TelegramLimits, shared_bucket
-from bot.channels.telegram_sender import TelegramSender
-from bot.channels.telegram_webhook import webhook_router
+from bot.app.settings import Settings, SettingsError
+from bot.channels.telegram.intake import ALLOWED_UPDATES, ChatQueue, Poller
+from bot.channels.telegram.mapping import CHANNEL, pressed_button, to_incoming
+from bot.channels.telegram.pacing import Pacer, RedisBucket, Sleep, TelegramLimits, shared_bucket
+from bot.channels.telegram.sender import TelegramSender
+from bot.channels.telegram.webhook import webhook_router
 from bot.engine.engine import Engine, EngineUnavailable
 from bot.engine.ports import DeliveryError, MediaError, Push
 from bot.engine.types import IncomingMessage, Reply
-from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class TelegramChannel:
             request=HTTPXRequest(socket_options=NO_DELAY),
             get_updates_request=HTTPXRequest(socket_options=NO_DELAY),
         )
-        limits = limits or TelegramLimits()
+        limits = limits or _limits(settings)
         self._shared_bucket: RedisBucket | None = None
         if settings.redis_url:
             self._shared_bucket = shared_bucket(settings.redis_url, settings.telegram_token, limits)
@@ -274,6 +274,16 @@ class TelegramChannel:
         except httpx.HTTPError as exc:
             log.info("photo download failed: %s", type(exc).__name__)
             raise MediaError("unavailable") from exc
+
+
+def _limits(settings: Settings) -> TelegramLimits:
+    if settings.telegram_pacing == "off":
+        log.warning(
+            "TELEGRAM_PACING=off: our Telegram rate limits are lifted. For benchmarks against a "
+            "fake Bot API only; never in production."
+        )
+        return TelegramLimits.unlimited()
+    return TelegramLimits()
 
 
 def _webhook_secret(settings: Settings) -> str | None:

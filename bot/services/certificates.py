@@ -12,14 +12,12 @@ written unless the whole file is valid. A stage change queues a push to the unit
 
 from __future__ import annotations
 
-import argparse
 import csv
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.config import Rules
@@ -27,13 +25,10 @@ from bot.csv_files import CsvProblem, open_table
 from bot.domain.certificates import CertificateCase, CertificateRules, stage_error
 from bot.domain.roster import Home
 from bot.i18n import Texts
-from bot.roster_import import DATE_FORMATS
 from bot.services.notify import notify_owners
+from bot.services.roster import DATE_FORMATS
 from bot.storage.repositories.certificates import CaseValues
 from bot.storage.uow import UnitOfWork
-
-if TYPE_CHECKING:
-    from bot.bootstrap import Runtime
 
 REQUIRED = ("project", "building", "unit", "stage")
 OPTIONAL = ("stage_date", "mortgage", "eta", "outstanding_items", "note")
@@ -294,55 +289,4 @@ async def _apply(
         values={"home": home.label, "date": case.stage_date.isoformat()},
         localized={"stage": f"certificate.stage_{case.stage}"},
         buttons=[("certificate.button_show", f"certificate:home:{change.unit_id}")],
-    )
-
-
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """`certificates import FILE.csv [--dry-run]`, wired into `bot.cli`."""
-    certificates = commands.add_parser("certificates", help="property-certificate cases")
-    actions = certificates.add_subparsers(title="certificates commands", metavar="ACTION")
-    importer = actions.add_parser("import", help="update cases from a staff CSV")
-    importer.add_argument("file", type=Path)
-    importer.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
-    importer.set_defaults(func=_import_command)
-
-
-def _import_command(args: argparse.Namespace) -> int:
-    from bot.cli import run_async
-
-    try:
-        data = Path(args.file).read_bytes()
-    except OSError as exc:
-        print(f"cannot read {args.file}: {exc.strerror}")
-        return 1
-
-    async def work(runtime: Runtime) -> int:
-        report = await import_into(runtime, data, dry_run=args.dry_run)
-        print(describe(report))
-        return 0 if report.ok else 1
-
-    return run_async(work, with_channels=False)
-
-
-def describe(report: ImportReport) -> str:
-    if report.errors:
-        return "\n".join([f"{len(report.errors)} problem(s), nothing written:", *report.errors])
-    verb = "would be" if report.dry_run else "were"
-    return (
-        f"{report.rows} rows: {report.created} cases created, {report.updated} updated, "
-        f"{report.stage_changes} stage changes; {report.notified} owner notifications {verb} queued"
-    )
-
-
-async def import_into(runtime: Runtime, data: bytes, *, dry_run: bool = False) -> ImportReport:
-    """`import_certificates` with the rules, texts, time zone and clock of a running bot."""
-    services = runtime.services
-    return await import_certificates(
-        runtime.uow,
-        data,
-        rules=services.rules,
-        texts=services.texts,
-        tz=runtime.settings.tz,
-        now=services.clock(),
-        dry_run=dry_run,
     )

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.channels.wechat_token import AccessTokens, TokenStore
+from bot.channels.wechat.token import AccessTokens, TokenStore
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import logging
 from fastapi import APIRouter, Request, Response
 from telegram import Bot, Update
 
-from bot.channels.telegram_intake import Accept
+from bot.channels.telegram.intake import Accept
 from bot.engine.engine import EngineUnavailable
 
 log = logging.getLogger(__name__)

@@ -33,14 +33,14 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.telegram_mapping import (
+from bot.channels.telegram.mapping import (
     ContactTexts,
     Outgoing,
     PressedButton,
     is_chinese,
     render,
 )
-from bot.channels.telegram_pacing import Pacer, Sleep
+from bot.channels.telegram.pacing import Pacer, Sleep
 from bot.engine.ports import DeliveryError
 from bot.engine.types import Reply
 from bot.i18n import Texts

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from bot.bootstrap import Runtime
+from bot.app.bootstrap import Runtime
 from bot.pages import messages
 
 

@@ -1,0 +1,58 @@
+"""`python -m bot …` / `owner-bot …`: the one entry point.
+
+One module per command group, each with `add_commands(commands)`; a command parses its arguments
+and calls a use case. Groups are imported only when their command runs (or for the overview), so
+`faq ask` does not pay for importing Telegram, WeChat and SQLAlchemy. Nothing else imports the CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from bot.app.settings import SettingsError
+from bot.config import ConfigError
+
+#: Command name -> the module that adds it, in the order `--help` lists them.
+COMMAND_GROUPS = {
+    "run": "bot.cli.run",
+    "demo": "bot.cli.demo",
+    "db": "bot.cli.db",
+    "owners": "bot.cli.owners",
+    "certificates": "bot.cli.certificates",
+    "faq": "bot.cli.faq",
+    "wechat": "bot.cli.wechat",
+    "bench": "bot.cli.bench",
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv[0] if argv else None)
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        sys.exit(2)
+    try:
+        sys.exit(args.func(args))
+    except (SettingsError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        # Ctrl-C is how an operator stops `run` or `demo`: the server has shut down by now.
+        print("stopped", file=sys.stderr)
+        sys.exit(130)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """All commands, or, when `command` names one, just what that command needs."""
+    wanted = command if command in COMMAND_GROUPS else None
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Owner self-service bot (WeChat, Telegram, console)."
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name, module in COMMAND_GROUPS.items():
+        if wanted in (None, name):
+            importlib.import_module(module).add_commands(commands)
+    return parser

@@ -1,0 +1,81 @@
+"""`python -m bot bench faq|telegram|wechat`: benchmarks that print figures (docs/benchmarks.md).
+
+Each measures one path against its own limit or baseline; the harnesses live in `bot/bench/`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from bot.cli.common import SubParsers
+from bot.cli.faq import EVAL_FILE, config_dir_of
+
+DEFAULT_POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def add_commands(commands: SubParsers[argparse.ArgumentParser]) -> None:
+    bench = commands.add_parser("bench", help="benchmarks that print figures")
+    benches = bench.add_subparsers(title="benchmarks", metavar="BENCH")
+    _add_faq(benches)
+    _add_telegram(benches)
+    _add_wechat(benches)
+
+
+def _add_faq(benches: SubParsers[argparse.ArgumentParser]) -> None:
+    faq = benches.add_parser("faq", help="FAQ time per question and load time")
+    faq.add_argument("--entries", type=int, default=1000, help="size of the synthetic base")
+    faq.add_argument("--rounds", type=int, default=5, help="passes over the question set")
+    faq.add_argument("--questions", type=Path, help=f"default: CONFIG_DIR/{EVAL_FILE}")
+    faq.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    faq.add_argument("--config-dir", type=Path, help="use this config folder")
+    faq.set_defaults(func=_faq)
+
+
+def _faq(args: argparse.Namespace) -> int:
+    from bot.bench.faq import format_figures, run_benchmark
+    from bot.faq.evaluation import load_cases
+
+    config_dir = config_dir_of(args)
+    questions = [case.question for case in load_cases(args.questions or config_dir / EVAL_FILE)]
+    figures = run_benchmark(config_dir, questions, args.entries, args.rounds)
+    print(f"FAQ benchmark: {len(questions)} questions x {args.rounds} rounds")
+    print(format_figures(figures))
+    if args.check and not all(f.meets_targets for f in figures):
+        return 1
+    return 0
+
+
+def _add_telegram(benches: SubParsers[argparse.ArgumentParser]) -> None:
+    telegram = benches.add_parser(
+        "telegram", help="our Telegram bot vs a bare PTB echo bot, through a fake Bot API"
+    )
+    telegram.add_argument("--users", type=int, default=50, help="concurrent owners (%(default)s)")
+    telegram.add_argument("--messages", type=int, default=20, help="per owner (%(default)s)")
+    telegram.add_argument("--rounds", type=int, default=3, help="best of N per bot (%(default)s)")
+    telegram.add_argument(
+        "--postgres-dsn",
+        default=os.environ.get("BENCH_POSTGRES_DSN", DEFAULT_POSTGRES_DSN),
+        help="server for a throw-away database (default: BENCH_POSTGRES_DSN or %(default)s)",
+    )
+    telegram.set_defaults(func=_telegram)
+
+
+def _telegram(args: argparse.Namespace) -> int:
+    from bot.bench.telegram import Load, run
+
+    return run(Load(args.users, args.messages), args.rounds, args.postgres_dsn)
+
+
+def _add_wechat(benches: SubParsers[argparse.ArgumentParser]) -> None:
+    wechat = benches.add_parser("wechat", help="callback latency under concurrent load")
+    wechat.add_argument("--requests", type=int, default=500)
+    wechat.add_argument("--concurrency", type=int, default=50)
+    wechat.set_defaults(func=_wechat)
+
+
+def _wechat(args: argparse.Namespace) -> int:
+    from bot.bench.wechat import run_bench
+
+    return run_bench(args.requests, args.concurrency)
