@@ -34,6 +34,7 @@ from bot.scheduler.outbox import OutboxWorker
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.uow import UnitOfWork
+from bot.storage.wechat_tokens import DatabaseTokenStore
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ def build_runtime(
     sessions = session_factory(db)
     services = build_services(settings, clock, faq)
     engine = Engine(lambda: UnitOfWork(sessions), services, all_flows())
-    channels = build_channels(settings, engine) if with_channels else []
+    channels = build_channels(settings, engine, engine.uow_factory) if with_channels else []
     console = ConsoleChannel() if with_console else None
     gateways: list[ChannelGateway] = [*channels, *([console] if console else [])]
     for gateway in gateways:
@@ -138,7 +139,9 @@ def build_runtime(
     return Runtime(settings, db, services, engine, outbox, channels, console)
 
 
-def build_channels(settings: Settings, engine: Engine) -> list[ChannelAdapter]:
+def build_channels(
+    settings: Settings, engine: Engine, uow_factory: Callable[[], UnitOfWork]
+) -> list[ChannelAdapter]:
     """Only configured channels start; each is imported only when configured."""
     channels: list[ChannelAdapter] = []
     if settings.telegram_enabled:
@@ -148,5 +151,13 @@ def build_channels(settings: Settings, engine: Engine) -> list[ChannelAdapter]:
     if settings.wechat_enabled:
         from bot.channels.wechat.channel import WeChatChannel
 
-        channels.append(WeChatChannel(settings, engine))
+        channels.append(
+            WeChatChannel(
+                settings,
+                engine,
+                database_tokens=DatabaseTokenStore(uow_factory, settings.wechat_app_id or ""),
+                clock=engine.services.clock,
+                media_path=engine.services.media.path_of,
+            )
+        )
     return channels

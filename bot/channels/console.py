@@ -14,8 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.engine.engine import Engine, EngineUnavailable
-from bot.engine.ports import MediaError, Push
+from bot.engine.ports import Answer, EnginePort, EngineUnavailable, MediaError, Push
 from bot.engine.types import IncomingMessage, MessageKind, Reply
 
 
@@ -57,7 +56,9 @@ class ConsoleChannel:
     def __init__(self, out: TextIO = sys.stdout) -> None:
         self.out = out
 
-    async def send(self, user_id: str, replies: Sequence[Reply], push: Push | None = None) -> None:
+    async def send(
+        self, user_id: str, replies: Sequence[Reply], *, lang: str, push: Push | None = None
+    ) -> None:
         for reply in replies:
             prefix = "📬 " if push else ""
             self.out.write(f"{prefix}bot> {render(reply)}\n\n")
@@ -78,7 +79,7 @@ def _read_limited(media_ref: str, max_bytes: int) -> bytes:
 
 
 async def chat(
-    engine: Engine,
+    engine: EnginePort,
     channel: ConsoleChannel,
     lines: TextIO,
     *,
@@ -102,11 +103,17 @@ async def chat(
                 continue
             channel.out.write(f"you> {line}\n")
         try:
-            result = await engine.handle(to_message(line, user_id, language, counter))
+            answer = await _handle(engine, to_message(line, user_id, language, counter))
         except EngineUnavailable:
-            lang = engine.router.language_for(to_message("", user_id, language, counter))
-            await channel.send(user_id, [Reply(engine.services.texts.get("engine.busy", lang))])
+            lang = language or engine.default_language
+            await channel.send(user_id, [Reply(engine.texts.get("engine.busy", lang))], lang=lang)
             continue
-        await channel.send(user_id, result.replies)
+        await channel.send(user_id, answer.replies, lang=answer.lang)
         if after_each is not None:
             await after_each()
+
+
+async def _handle(engine: EnginePort, msg: IncomingMessage) -> Answer:
+    """Record, then process: a terminal has no redelivery, so a line is never a duplicate."""
+    await engine.record(msg)
+    return await engine.process(msg)

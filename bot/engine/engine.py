@@ -1,8 +1,9 @@
 """The engine: records each platform update once, routes it to a flow, persists the result.
 
 Channel adapters call `record` before they acknowledge an update to the platform and `process`
-after (or `handle` for both). State lives in the database, so a restart, a second instance or
-a redelivered update loses nothing and repeats nothing.
+after (or `handle` for both); they see the engine only as `EnginePort` (bot/engine/ports.py).
+State lives in the database, so a restart, a second instance or a redelivered update loses
+nothing and repeats nothing.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from bot.domain.conversation import StaleConversation
 from bot.engine.context import Context, Services
 from bot.engine.flow import Flow
+from bot.engine.ports import Answer, EngineUnavailable, Recorded
 from bot.engine.router import Router
 from bot.engine.types import IncomingMessage, Reply
+from bot.i18n import Texts
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -30,21 +33,17 @@ STALE_RETRIES = 5
 T = TypeVar("T")
 
 
-class EngineUnavailable(Exception):
-    """The database could not be reached: the adapter must not acknowledge the update."""
-
-
-@dataclass(frozen=True)
-class Recorded:
-    duplicate: bool
-    #: For a duplicate already handled: the replies it got the first time.
-    replies: list[Reply] | None = None
+__all__ = ["Engine", "EngineUnavailable", "HandleResult"]
 
 
 @dataclass(frozen=True)
 class HandleResult:
-    replies: list[Reply]
+    answer: Answer
     duplicate: bool = False
+
+    @property
+    def replies(self) -> list[Reply]:
+        return self.answer.replies
 
 
 class Engine:
@@ -64,10 +63,32 @@ class Engine:
             weakref.WeakValueDictionary()
         )
 
+    @property
+    def texts(self) -> Texts:
+        return self.services.texts
+
+    @property
+    def default_language(self) -> str:
+        return self.services.settings.default_language
+
+    def commands(self) -> list[str]:
+        return [command for flow in self.router.flows.values() for command in flow.commands]
+
+    async def deactivate(self, channel: str, user_id: str) -> None:
+        async def attempt() -> None:
+            async with self.uow_factory() as uow:
+                account = await uow.accounts.find(channel, user_id)
+                if account is not None:
+                    await uow.accounts.deactivate(account.id)
+                    await uow.commit()
+
+        await self._with_database_retries(attempt)
+
     async def handle(self, msg: IncomingMessage) -> HandleResult:
         recorded = await self.record(msg)
         if recorded.duplicate:
-            return HandleResult(recorded.replies or [], duplicate=True)
+            answer = recorded.answer or Answer([], self.router.language_for(msg))
+            return HandleResult(answer, duplicate=True)
         return await self._process(msg)
 
     async def record(self, msg: IncomingMessage) -> Recorded:
@@ -79,19 +100,21 @@ class Engine:
                     msg.channel, msg.update_key, msg.to_dict(), self.services.clock()
                 )
                 await uow.commit()
-            if existing is None:
-                return Recorded(duplicate=False)
-            replies = [Reply.from_dict(r) for r in existing.replies or []]
-            return Recorded(duplicate=True, replies=replies if existing.status == "done" else None)
+                if existing is None:
+                    return Recorded(duplicate=False)
+                if existing.status != "done":
+                    return Recorded(duplicate=True)
+                replies = [Reply.from_dict(r) for r in existing.replies or []]
+                return Recorded(duplicate=True, answer=await self._answer(uow, msg, replies))
 
         return await self._with_database_retries(attempt)
 
-    async def process(self, msg: IncomingMessage) -> list[Reply]:
+    async def process(self, msg: IncomingMessage) -> Answer:
         """Handle a recorded update exactly once and return the replies to send (for an update
         handled before, the replies it got then)."""
-        return (await self._process(msg)).replies
+        return (await self._process(msg)).answer
 
-    async def process_pending(self, channel: str) -> list[tuple[IncomingMessage, list[Reply]]]:
+    async def process_pending(self, channel: str) -> list[tuple[IncomingMessage, Answer]]:
         """Handle this channel's updates recorded but never handled (a crash or restart in
         between). Only what this call handled is returned, so two instances catching up at
         the same time never both send the same replies."""
@@ -102,7 +125,7 @@ class Engine:
             msg = IncomingMessage.from_dict(entry.payload)
             result = await self._process(msg)
             if not result.duplicate:
-                handled.append((msg, result.replies))
+                handled.append((msg, result.answer))
         return handled
 
     async def _process(self, msg: IncomingMessage) -> HandleResult:
@@ -113,13 +136,12 @@ class Engine:
                     return await self._with_database_retries(lambda: self._process_once(msg))
                 except StaleConversation:
                     log.info("conversation changed concurrently; retrying %s", msg.update_key)
-            replies = await self._with_database_retries(lambda: self._fail_softly(msg))
-            return HandleResult(replies)
+            return await self._with_database_retries(lambda: self._fail_softly(msg))
 
     async def _process_once(self, msg: IncomingMessage) -> HandleResult:
         outcome = await self._route_in_transaction(msg)
         if outcome is None:
-            return HandleResult(await self._fail_softly(msg))
+            return await self._fail_softly(msg)
         return outcome
 
     async def _route_in_transaction(self, msg: IncomingMessage) -> HandleResult | None:
@@ -147,7 +169,7 @@ class Engine:
             await uow.conversations.save(state, now)
             if await uow.inbox.complete(msg.channel, msg.update_key, _dicts(replies), now):
                 await uow.commit()
-                return HandleResult(replies)
+                return HandleResult(Answer(replies, ctx.account.language))
         return await self._handled_elsewhere(msg)
 
     async def _handled_elsewhere(self, msg: IncomingMessage) -> HandleResult:
@@ -155,10 +177,16 @@ class Engine:
         rolled back, and the replies are the ones stored then."""
         async with self.uow_factory() as uow:
             entry = await uow.inbox.get(msg.channel, msg.update_key)
-        stored = entry.replies if entry is not None else []
-        return HandleResult([Reply.from_dict(r) for r in stored or []], duplicate=True)
+            stored = entry.replies if entry is not None else []
+            replies = [Reply.from_dict(r) for r in stored or []]
+            return HandleResult(await self._answer(uow, msg, replies), duplicate=True)
 
-    async def _fail_softly(self, msg: IncomingMessage) -> list[Reply]:
+    async def _answer(self, uow: UnitOfWork, msg: IncomingMessage, replies: list[Reply]) -> Answer:
+        """Stored replies with the language of the owner they were for."""
+        account = await uow.accounts.find(msg.channel, msg.user_id)
+        return Answer(replies, account.language if account else self.router.language_for(msg))
+
+    async def _fail_softly(self, msg: IncomingMessage) -> HandleResult:
         """A step crashed: its writes are rolled back, the owner gets an apology and the menu,
         and the update is marked handled so it does not crash again on every restart."""
         async with self.uow_factory() as uow:
@@ -168,8 +196,8 @@ class Engine:
             replies = [self.router.apology(lang)]
             if await uow.inbox.complete(msg.channel, msg.update_key, _dicts(replies), now):
                 await uow.commit()
-                return replies
-        return (await self._handled_elsewhere(msg)).replies
+                return HandleResult(Answer(replies, lang))
+        return await self._handled_elsewhere(msg)
 
     async def _with_database_retries(self, operation: Callable[[], Awaitable[T]]) -> T:
         for attempt in range(DATABASE_RETRIES):

@@ -1,7 +1,10 @@
-"""What the engine and the outbox need from a channel adapter.
+"""The two sides of the line between the engine and the channels.
 
-Adapters in `bot/channels/` implement `ChannelGateway`; the engine never learns which platform
-it talks to.
+Adapters in `bot/channels/` implement `ChannelGateway` (what the engine and the outbox need from
+a platform) and talk to the engine only through `EnginePort` (record, process, catch up,
+deactivate, the texts and the command list), which the composition root hands them. So a channel
+never reaches into the engine's router, services or database, and the engine never learns which
+platform it talks to.
 """
 
 from __future__ import annotations
@@ -11,10 +14,57 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from bot.engine.types import Reply
+from bot.engine.types import IncomingMessage, Reply
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
+
+    from bot.i18n import Texts
+
+
+class EngineUnavailable(Exception):
+    """The database could not be reached: the adapter must not acknowledge the update."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The replies to one update and the language of the owner they are for (the channel's own
+    wording around them, such as WeChat's option hints, must match)."""
+
+    replies: list[Reply]
+    lang: str
+
+
+@dataclass(frozen=True)
+class Recorded:
+    duplicate: bool
+    #: For a duplicate already handled: the answer it got the first time.
+    answer: Answer | None = None
+
+
+class EnginePort(Protocol):
+    """All a channel adapter may ask of the engine."""
+
+    @property
+    def texts(self) -> Texts: ...
+
+    @property
+    def default_language(self) -> str: ...
+
+    async def record(self, msg: IncomingMessage) -> Recorded:
+        """Persist the update in the inbox before it is acknowledged; tells a redelivery."""
+
+    async def process(self, msg: IncomingMessage) -> Answer:
+        """Handle a recorded update exactly once (a repeat gets the first answer)."""
+
+    async def process_pending(self, channel: str) -> list[tuple[IncomingMessage, Answer]]:
+        """Handle what was recorded but never handled (a crash in between)."""
+
+    async def deactivate(self, channel: str, user_id: str) -> None:
+        """The platform says the user is gone (blocked, unsubscribed): push nothing more."""
+
+    def commands(self) -> list[str]:
+        """The slash commands of the flows, for a platform's command menu."""
 
 
 class DeliveryError(Exception):
@@ -53,8 +103,11 @@ class Push:
 class ChannelGateway(Protocol):
     name: str
 
-    async def send(self, user_id: str, replies: Sequence[Reply], push: Push | None = None) -> None:
-        """Deliver replies to one platform user, in order; raise DeliveryError on failure."""
+    async def send(
+        self, user_id: str, replies: Sequence[Reply], *, lang: str, push: Push | None = None
+    ) -> None:
+        """Deliver replies to one platform user, in order, worded around in `lang`; raise
+        DeliveryError on failure."""
 
     async def fetch_media(self, media_ref: str, max_bytes: int) -> bytes:
         """Download a photo the user sent; raise MediaError when too large or unavailable."""

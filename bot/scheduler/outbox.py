@@ -62,7 +62,8 @@ class OutboxWorker:
             link_url=self._link_for(item.id),
         )
         try:
-            await gateway.send(item.user_id, [Reply.from_dict(r) for r in item.replies], push)
+            replies = [Reply.from_dict(r) for r in item.replies]
+            await gateway.send(item.user_id, replies, lang=item.language, push=push)
         except DeliveryError as exc:
             await self._record_failure(item, exc)
             return False

@@ -65,7 +65,7 @@ async def test_429_waits_retry_after_then_resends_exactly_once(
     sender: TelegramSender, fake: FakeTelegram, sleeps: RecordingSleep
 ) -> None:
     fake.fail("sendMessage", Failure(429, "Too Many Requests: retry after 7", retry_after=7))
-    await sender.send(str(OWNER), [Reply("您的报修已受理")])
+    await sender.send(str(OWNER), [Reply("您的报修已受理")], "zh")
     assert [call.params["text"] for call in fake.calls_to("sendMessage")] == ["您的报修已受理"] * 2
     assert sleeps.waits == [7]
 
@@ -75,7 +75,7 @@ async def test_a_second_429_is_handed_to_the_caller_with_its_retry_after(
 ) -> None:
     fake.fail("sendMessage", Failure(429, "Too Many Requests", retry_after=5), times=2)
     with pytest.raises(DeliveryError) as raised:
-        await sender.send(str(OWNER), [Reply("hello")])
+        await sender.send(str(OWNER), [Reply("hello")], "en")
     assert raised.value.retry_after == 5 and not raised.value.permanent
     assert len(fake.calls_to("sendMessage")) == 2
 
@@ -85,7 +85,7 @@ async def test_blocked_user_is_a_permanent_failure(
 ) -> None:
     fake.blocked.add(OWNER)
     with pytest.raises(DeliveryError) as raised:
-        await sender.send(str(OWNER), [Reply("hello")])
+        await sender.send(str(OWNER), [Reply("hello")], "en")
     assert raised.value.permanent
     assert len(fake.calls_to("sendMessage")) == 1
 
@@ -94,7 +94,7 @@ async def test_server_errors_are_retried_with_backoff(
     sender: TelegramSender, fake: FakeTelegram, sleeps: RecordingSleep
 ) -> None:
     fake.fail("sendMessage", Failure(502, "Bad Gateway"), times=2)
-    await sender.send(str(OWNER), [Reply("hello")])
+    await sender.send(str(OWNER), [Reply("hello")], "en")
     assert len(fake.calls_to("sendMessage")) == 3
     assert sleeps.waits == [0.5, 1.0]
 
@@ -105,7 +105,7 @@ async def test_a_timeout_after_sending_is_not_resent(
     """At most once: the message may already be in the owner's chat."""
     sender = sender_for(fake, sleeps, tmp_path, read_timeout=0.2)
     fake.delays["sendMessage"] = 0.5
-    await sender.send(str(OWNER), [Reply("maybe delivered")])
+    await sender.send(str(OWNER), [Reply("maybe delivered")], "en")
     assert len(fake.calls_to("sendMessage")) == 1
 
 
@@ -114,7 +114,7 @@ async def test_long_text_is_split_at_line_ends_and_buttons_go_last(
 ) -> None:
     line = "第" + "一" * 98 + "\n"  # 100 characters per line
     reply = Reply(line * 60, buttons=button_rows([Button("菜单", "flow:menu")]))
-    await sender.send(str(OWNER), [reply])
+    await sender.send(str(OWNER), [reply], "en")
     sent = fake.calls_to("sendMessage")
     assert [len(call.params["text"]) for call in sent] == [40 * 100 - 1, 20 * 100 - 1]
     assert "reply_markup" not in sent[0].params
@@ -125,7 +125,7 @@ async def test_button_with_too_long_data_is_dropped_not_fatal(
     sender: TelegramSender, fake: FakeTelegram
 ) -> None:
     rows = button_rows([Button("ok", "flow:menu"), Button("bad", "x" * 65)])
-    await sender.send(str(OWNER), [Reply("choose", buttons=rows)])
+    await sender.send(str(OWNER), [Reply("choose", buttons=rows)], "en")
     [call] = fake.calls_to("sendMessage")
     labels = [b["text"] for row in call.params["reply_markup"]["inline_keyboard"] for b in row]
     assert labels == ["ok"]
@@ -134,7 +134,7 @@ async def test_button_with_too_long_data_is_dropped_not_fatal(
 async def test_contact_request_is_a_one_time_reply_keyboard(
     sender: TelegramSender, fake: FakeTelegram
 ) -> None:
-    await sender.send(str(OWNER), [Reply("请发送手机号", request_contact=True)])
+    await sender.send(str(OWNER), [Reply("请发送手机号", request_contact=True)], "zh")
     [call] = fake.calls_to("sendMessage")
     markup = call.params["reply_markup"]
     assert markup["one_time_keyboard"] is True
@@ -149,7 +149,7 @@ async def test_contact_request_with_buttons_gets_a_message_of_its_own(
         buttons=button_rows([Button("Use a code", "bind:code")]),
         request_contact=True,
     )
-    await sender.send(str(OWNER), [reply])
+    await sender.send(str(OWNER), [reply], "en")
     first, second = fake.calls_to("sendMessage")
     assert "inline_keyboard" in first.params["reply_markup"]
     assert second.params["reply_markup"]["keyboard"][0][0]["text"] == "📱 Share my phone number"
@@ -160,7 +160,7 @@ async def test_photo_is_uploaded_once_then_sent_by_file_id(
 ) -> None:
     (tmp_path / "guide.jpg").write_bytes(b"\xff\xd8fake-jpeg")
     sender = sender_for(fake, sleeps, tmp_path)
-    await sender.send(str(OWNER), [Reply("报修指引", photo_path="guide.jpg")] * 2)
+    await sender.send(str(OWNER), [Reply("报修指引", photo_path="guide.jpg")] * 2, "zh")
     first, second = fake.calls_to("sendPhoto")
     assert first.files["photo"] == b"\xff\xd8fake-jpeg"
     assert first.params["caption"] == "报修指引"
@@ -170,7 +170,7 @@ async def test_photo_is_uploaded_once_then_sent_by_file_id(
 async def test_missing_photo_still_sends_the_text(
     sender: TelegramSender, fake: FakeTelegram
 ) -> None:
-    await sender.send(str(OWNER), [Reply("see the picture", photo_path="../../etc/passwd")])
+    await sender.send(str(OWNER), [Reply("see the picture", photo_path="../../etc/passwd")], "en")
     assert fake.calls_to("sendPhoto") == []
     assert fake.calls_to("sendMessage")[0].params["text"] == "see the picture"
 
@@ -179,7 +179,7 @@ async def test_messages_to_one_chat_are_paced(
     fake: FakeTelegram, sleeps: RecordingSleep, tmp_path: Path
 ) -> None:
     sender = sender_for(fake, sleeps, tmp_path, TelegramLimits(overall_rate=1e6, overall_burst=100))
-    await sender.send(str(OWNER), [Reply(f"message {n}") for n in range(5)])
+    await sender.send(str(OWNER), [Reply(f"message {n}") for n in range(5)], "en")
     assert len(sleeps.waits) == 2  # a burst of 3, then one a second
     assert sleeps.waits[0] == pytest.approx(1.0, abs=0.2)
     assert sleeps.waits[1] == pytest.approx(2.0, abs=0.2)

@@ -30,6 +30,7 @@ from bot.engine.types import Button, IncomingMessage, Reply
 from bot.handlers import all_flows
 from bot.services.roster import valid_invite_codes
 from bot.storage.models import AuditLog, ProcessedUpdate
+from bot.storage.wechat_tokens import DatabaseTokenStore
 from bot.testing.fake_wechat_api import APP_ID, APP_SECRET, FakeWeChatApi, png_bytes
 from bot.testing.fake_wechat_server import AES_KEY, TOKEN, WeChatServer, message_xml, serving
 from tests.support import FakeClock
@@ -112,7 +113,13 @@ async def wechat(
 ) -> AsyncIterator[WeChat]:
     safe = getattr(request, "param", "safe") == "safe"
     settings = wechat_settings(wechat_aes_key=AES_KEY if safe else None)
-    channel = WeChatChannel(settings, runtime.engine)
+    channel = WeChatChannel(
+        settings,
+        runtime.engine,
+        database_tokens=DatabaseTokenStore(runtime.uow, APP_ID),
+        clock=runtime.services.clock,
+        media_path=runtime.services.media.path_of,
+    )
     runtime.channels.append(channel)
     runtime.services.gateways[channel.name] = channel
     async with serving(create_app(runtime)) as url, httpx.AsyncClient(base_url=url) as client:
@@ -306,7 +313,7 @@ async def test_push_within_48_hours_goes_by_customer_service(
 ) -> None:
     reply = Reply("工单已完成", buttons=((Button("评价", "survey:rate"),),))
     push = Push("ticket_update", last_inbound_at=clock() - timedelta(hours=47))
-    await wechat.channel.send(OPENID, [reply], push)
+    await wechat.channel.send(OPENID, [reply], lang="zh", push=push)
     [call] = wechat.api.calls(CUSTOM)
     assert call.body["msgmenu"]["list"] == [{"id": "1", "content": "评价"}]
     assert not wechat.api.calls(TEMPLATE)
@@ -316,7 +323,7 @@ async def test_push_beyond_48_hours_is_a_template_message_with_the_link(
     wechat: WeChat, clock: FakeClock
 ) -> None:
     push = Push("survey", clock() - timedelta(hours=49), link_url="https://bot.example/s/1?sig=x")
-    await wechat.channel.send(OPENID, [Reply("请为本次维修服务评分")], push)
+    await wechat.channel.send(OPENID, [Reply("请为本次维修服务评分")], lang="zh", push=push)
     [call] = wechat.api.calls(TEMPLATE)
     assert call.body["url"] == "https://bot.example/s/1?sig=x"
     assert call.body["template_id"] == "TPL-ID"
@@ -329,7 +336,7 @@ async def test_out_of_window_error_falls_back_to_a_template(
 ) -> None:
     wechat.api.fail_next(CUSTOM, 45015)
     push = Push("ticket_update", clock() - timedelta(hours=1), link_url="https://bot.example/t/9")
-    await wechat.channel.send(OPENID, [Reply("师傅已出发")], push)
+    await wechat.channel.send(OPENID, [Reply("师傅已出发")], lang="zh", push=push)
     assert len(wechat.api.calls(TEMPLATE)) == 1
 
 
@@ -338,14 +345,18 @@ async def test_an_unsubscribed_owner_is_a_permanent_failure(
 ) -> None:
     wechat.api.fail_next(CUSTOM, 43004)
     with pytest.raises(DeliveryError) as raised:
-        await wechat.channel.send(OPENID, [Reply("hi")], Push("ticket_update", clock()))
+        await wechat.channel.send(
+            OPENID, [Reply("hi")], lang="zh", push=Push("ticket_update", clock())
+        )
     assert raised.value.permanent
 
 
 async def test_a_rate_limit_asks_to_retry_later(wechat: WeChat, clock: FakeClock) -> None:
     wechat.api.fail_next(CUSTOM, 45009)
     with pytest.raises(DeliveryError) as raised:
-        await wechat.channel.send(OPENID, [Reply("hi")], Push("ticket_update", clock()))
+        await wechat.channel.send(
+            OPENID, [Reply("hi")], lang="zh", push=Push("ticket_update", clock())
+        )
     assert not raised.value.permanent
     assert raised.value.retry_after is not None and raised.value.retry_after > 0
 
@@ -353,9 +364,9 @@ async def test_a_rate_limit_asks_to_retry_later(wechat: WeChat, clock: FakeClock
 async def test_an_expired_token_is_refreshed_once_and_the_call_retried_once(
     wechat: WeChat,
 ) -> None:
-    await wechat.channel.send(OPENID, [Reply("第一条")])
+    await wechat.channel.send(OPENID, [Reply("第一条")], lang="zh")
     wechat.api.expire_tokens()
-    await wechat.channel.send(OPENID, [Reply("第二条")])
+    await wechat.channel.send(OPENID, [Reply("第二条")], lang="zh")
     calls = wechat.api.calls(CUSTOM)
     assert wechat.api.token_fetches == 2
     assert len(calls) == 3  # ok, rejected (42001), retried
@@ -366,13 +377,15 @@ async def test_an_expired_token_is_refreshed_once_and_the_call_retried_once(
 async def test_a_persistent_token_error_is_not_retried_forever(wechat: WeChat) -> None:
     wechat.api.fail_always(CUSTOM, 40001)
     with pytest.raises(DeliveryError):
-        await wechat.channel.send(OPENID, [Reply("hi")])
+        await wechat.channel.send(OPENID, [Reply("hi")], lang="zh")
     assert len(wechat.api.calls(CUSTOM)) == 2
     assert wechat.api.token_fetches == 2
 
 
 async def test_a_token_is_fetched_once_for_many_concurrent_sends(wechat: WeChat) -> None:
-    await asyncio.gather(*(wechat.channel.send(OPENID, [Reply(f"#{n}")]) for n in range(20)))
+    await asyncio.gather(
+        *(wechat.channel.send(OPENID, [Reply(f"#{n}")], lang="zh") for n in range(20))
+    )
     assert wechat.api.token_fetches == 1
 
 
@@ -458,7 +471,7 @@ async def test_a_qr_code_per_valid_invite_code_and_none_twice(
 
 async def test_a_photo_reply_is_uploaded_and_sent_as_an_image(wechat: WeChat) -> None:
     path = wechat.runtime.services.media.save_image(png_bytes())
-    await wechat.channel.send(OPENID, [Reply("现场照片", photo_path=path)])
+    await wechat.channel.send(OPENID, [Reply("现场照片", photo_path=path)], lang="zh")
     assert len(wechat.api.calls("cgi-bin/media/upload")) == 1
     text, image = wechat.api.calls(CUSTOM)
     assert text.body["text"] == {"content": "现场照片"}
@@ -470,7 +483,9 @@ async def test_template_keywords_are_cut_to_wechats_limits(
     wechat: WeChat, clock: FakeClock
 ) -> None:
     long_line = "您的报修单已由维修师傅处理完毕，请对本次服务进行评价，感谢您的配合"
-    await wechat.channel.send(OPENID, [Reply(long_line)], Push("survey", None, "https://x/s"))
+    await wechat.channel.send(
+        OPENID, [Reply(long_line)], lang="zh", push=Push("survey", None, "https://x/s")
+    )
     [call] = wechat.api.calls(TEMPLATE)
     value = call.body["data"]["thing2"]["value"]
     assert len(value) == 20 and value.endswith("…")

@@ -102,7 +102,8 @@ async def test_recorded_but_unhandled_updates_are_handled_after_a_crash(
     await runtime.engine.record(msg)  # acknowledged to the platform, then the process died
     handled = await runtime.engine.process_pending("console")
     assert [m.update_key for m, _ in handled] == ["crash-1"]
-    assert "绑定成功" in handled[0][1][0].text
+    assert "绑定成功" in handled[0][1].replies[0].text
+    assert handled[0][1].lang == "zh"
     assert await runtime.engine.process_pending("console") == []
     assert await runtime.engine.process_pending("telegram") == []
 

@@ -20,7 +20,9 @@ class RecordingGateway:
     sent: list[tuple[str, str, Push | None]] = field(default_factory=list)
     failures: list[DeliveryError] = field(default_factory=list)
 
-    async def send(self, user_id: str, replies: Sequence[Reply], push: Push | None = None) -> None:
+    async def send(
+        self, user_id: str, replies: Sequence[Reply], *, lang: str, push: Push | None = None
+    ) -> None:
         if self.failures:
             raise self.failures.pop(0)
         self.sent.extend((user_id, reply.text, push) for reply in replies)

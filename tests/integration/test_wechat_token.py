@@ -18,13 +18,9 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.app.bootstrap import Runtime
-from bot.channels.wechat.token import (
-    LEASE_SECONDS,
-    AccessTokens,
-    DatabaseTokenStore,
-    RedisTokenStore,
-    TokenStore,
-)
+from bot.channels.wechat.token import AccessTokens, RedisTokenStore, TokenStore
+from bot.domain.access_token import LEASE_SECONDS
+from bot.storage.wechat_tokens import DatabaseTokenStore
 from tests.support import FakeClock
 
 APP_ID = "wx0123456789abcdef"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.channels.wechat.token import AccessTokens
-from bot.storage.repositories.wechat import StoredToken
+from bot.domain.access_token import StoredToken
 from tests.support import FakeClock
 
 

@@ -2,9 +2,9 @@
 
 Polling when only TELEGRAM_TOKEN is set, a webhook on our FastAPI app when
 TELEGRAM_WEBHOOK_URL is set too. Either way each update is recorded in the inbox before
-Telegram is told it arrived (see `telegram_intake`, `telegram_webhook`), handled in per-chat
+Telegram is told it arrived (see `intake`, `webhook`), handled in per-chat
 order, and answered through `TelegramSender`, which keeps Telegram's rate limits.
-Parts: `telegram_mapping` (shapes), `telegram_pacing` (limits), `telegram_sender` (delivery).
+Parts: `mapping` (shapes), `pacing` (limits), `sender` (delivery).
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ from bot.channels.telegram.mapping import CHANNEL, pressed_button, to_incoming
 from bot.channels.telegram.pacing import Pacer, RedisBucket, Sleep, TelegramLimits, shared_bucket
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.webhook import webhook_router
-from bot.engine.engine import Engine, EngineUnavailable
-from bot.engine.ports import DeliveryError, MediaError, Push
+from bot.engine.ports import Answer, DeliveryError, EnginePort, EngineUnavailable, MediaError, Push
 from bot.engine.types import IncomingMessage, Reply
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,7 @@ class TelegramChannel:
     def __init__(
         self,
         settings: Settings,
-        engine: Engine,
+        engine: EnginePort,
         *,
         limits: TelegramLimits | None = None,
         sleep: Sleep = asyncio.sleep,
@@ -74,7 +73,7 @@ class TelegramChannel:
         if settings.redis_url:
             self._shared_bucket = shared_bucket(settings.redis_url, settings.telegram_token, limits)
         pacer = Pacer(limits, sleep, overall=self._shared_bucket)
-        texts = engine.services.texts
+        texts = engine.texts
         self._sender = TelegramSender(self.bot, pacer, settings.media_dir, texts, sleep)
         self._queue = ChatQueue()
         self._downloads = httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT)
@@ -86,9 +85,11 @@ class TelegramChannel:
 
     # -- ChannelAdapter --------------------------------------------------------------------
 
-    async def send(self, user_id: str, replies: Sequence[Reply], push: Push | None = None) -> None:
+    async def send(
+        self, user_id: str, replies: Sequence[Reply], *, lang: str, push: Push | None = None
+    ) -> None:
         """`push` changes nothing here: Telegram has no reply window like WeChat's 48 hours."""
-        await self._sender.send(user_id, replies)
+        await self._sender.send(user_id, replies, lang)
 
     async def fetch_media(self, media_ref: str, max_bytes: int) -> bytes:
         """Download a photo, refusing it by its declared size first and again while reading."""
@@ -149,7 +150,7 @@ class TelegramChannel:
 
         self._queue.submit(msg.user_id, handle)
 
-    async def _process(self, msg: IncomingMessage) -> list[Reply]:
+    async def _process(self, msg: IncomingMessage) -> Answer:
         """The engine's answer; while the database is down, keep trying (the update stays
         pending in the inbox, so a restart in between loses nothing either)."""
         failures = 0
@@ -161,21 +162,20 @@ class TelegramChannel:
                 log.warning("database unavailable; update %s waits", msg.update_key)
                 await self._sleep(min(MAX_BACKOFF, 2.0**failures))
 
-    async def _reply(self, user_id: str, replies: Sequence[Reply]) -> None:
+    async def _reply(self, user_id: str, answer: Answer) -> None:
         try:
-            await self._sender.send(user_id, replies)
+            await self._sender.send(user_id, answer.replies, answer.lang)
         except DeliveryError as exc:
             log.warning("reply to Telegram user %s failed: %s", user_id, exc.reason)
             if exc.permanent:
+                # The owner blocked the bot: push nothing more until they write again.
                 await self._deactivate(user_id)
 
     async def _deactivate(self, user_id: str) -> None:
-        """The owner blocked the bot: stop pushing to this account until they write again."""
-        async with self._engine.uow_factory() as uow:
-            account = await uow.accounts.find(CHANNEL, user_id)
-            if account is not None:
-                await uow.accounts.deactivate(account.id)
-                await uow.commit()
+        try:
+            await self._engine.deactivate(CHANNEL, user_id)
+        except EngineUnavailable:
+            log.warning("Telegram user %s blocked us; not recorded (database unavailable)", user_id)
 
     async def _catch_up(self) -> None:
         """Handle what was recorded but never handled before the last stop or crash."""
@@ -188,8 +188,8 @@ class TelegramChannel:
                 continue
             if not handled:
                 return
-            for msg, replies in handled:
-                await self._reply(msg.user_id, replies)
+            for msg, answer in handled:
+                await self._reply(msg.user_id, answer)
 
     # -- set-up ------------------------------------------------------------------------------
 
@@ -235,18 +235,13 @@ class TelegramChannel:
 
     def _commands(self, lang: str) -> list[BotCommand]:
         """Slash commands of the flows that have a `telegram.command_<name>` description."""
-        texts = self._engine.services.texts
+        texts = self._engine.texts
         described = texts.keys("zh")
         names: list[str] = []
-        for flow in self._engine.router.flows.values():
-            for command in flow.commands:
-                name = command.removeprefix("/")
-                if (
-                    command.startswith("/")
-                    and COMMAND_PATTERN.fullmatch(name)
-                    and name not in names
-                ):
-                    names.append(name)
+        for command in self._engine.commands():
+            name = command.removeprefix("/")
+            if command.startswith("/") and COMMAND_PATTERN.fullmatch(name) and name not in names:
+                names.append(name)
         return [
             BotCommand(name, texts.get(f"telegram.command_{name}", lang))
             for name in names

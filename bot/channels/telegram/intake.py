@@ -18,7 +18,7 @@ from telegram.error import Conflict, NetworkError, RetryAfter
 
 from bot.channels.telegram.pacing import Sleep
 from bot.channels.telegram.sender import retry_after_seconds
-from bot.engine.engine import EngineUnavailable
+from bot.engine.ports import EngineUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -261,8 +261,3 @@ def _hard_split(line: str, limit: int) -> list[str]:
 
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
-
-
-def is_chinese(text: str) -> bool:
-    """Whether a reply is in Chinese: the contact button then speaks Chinese as well."""
-    return any("\u4e00" <= char <= "\u9fff" for char in text)

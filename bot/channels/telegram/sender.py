@@ -37,7 +37,6 @@ from bot.channels.telegram.mapping import (
     ContactTexts,
     Outgoing,
     PressedButton,
-    is_chinese,
     render,
 )
 from bot.channels.telegram.pacing import Pacer, Sleep
@@ -63,11 +62,12 @@ class TelegramSender:
         #: Telegram's file_id of photos uploaded once, so a menu picture is not uploaded again.
         self._photo_ids: dict[Path, str] = {}
 
-    async def send(self, user_id: str, replies: Sequence[Reply]) -> None:
+    async def send(self, user_id: str, replies: Sequence[Reply], lang: str) -> None:
         """Deliver replies in order; raises DeliveryError at the first message that fails."""
         chat_id = int(user_id)
+        contact_texts = self._contact_texts(lang)
         for reply in replies:
-            for message in render(reply, self._photo(reply), self._contact_texts(reply)):
+            for message in render(reply, self._photo(reply), contact_texts):
                 await self._deliver(chat_id, message)
 
     async def acknowledge_press(self, press: PressedButton) -> None:
@@ -151,8 +151,7 @@ class TelegramSender:
             return None
         return path
 
-    def _contact_texts(self, reply: Reply) -> ContactTexts:
-        lang = "zh" if is_chinese(reply.text) else "en"
+    def _contact_texts(self, lang: str) -> ContactTexts:
         return ContactTexts(
             button=self._texts.get("telegram.contact_button", lang),
             prompt=self._texts.get("telegram.contact_prompt", lang),

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from telegram import Bot, Update
 
 from bot.channels.telegram.intake import Accept
-from bot.engine.engine import EngineUnavailable
+from bot.engine.ports import EngineUnavailable
 
 log = logging.getLogger(__name__)
 

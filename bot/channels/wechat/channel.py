@@ -6,9 +6,9 @@ with a deadline: a reply ready in time goes back passively in the HTTP response;
 WeChat gets `success` at once and the reply follows as a 客服消息 when it is ready. A retry of
 the same update (WeChat tries three times) gets the first reply again, or `success`.
 
-Modules: `wechat_protocol` (signatures, AES, XML), `wechat_render` (replies as messages),
-`wechat_outbound` (客服 and template messages), `wechat_api` and `wechat_token` (HTTP API and the
-shared access_token), `wechat_cli` (menu, QR codes, bench).
+Modules: `protocol` (signatures, AES, XML), `render` (replies as messages), `outbound` (客服
+and template messages), `api` and `token` (HTTP API and the shared access_token), `setup`
+(menu, QR codes).
 """
 
 from __future__ import annotations
@@ -16,14 +16,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 from redis.asyncio import Redis
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import ClientDisconnect
 
 from bot.app.settings import Settings, SettingsError
@@ -41,13 +42,18 @@ from bot.channels.wechat.protocol import (
 )
 from bot.channels.wechat.render import Outgoing, TextOut, render
 from bot.channels.wechat.token import (
-    DatabaseTokenStore,
     RedisTokenStore,
     TokenStore,
     TokenUnavailable,
 )
-from bot.engine.engine import Engine, EngineUnavailable
-from bot.engine.ports import DeliveryError, MediaError, Push
+from bot.engine.ports import (
+    Answer,
+    DeliveryError,
+    EnginePort,
+    EngineUnavailable,
+    MediaError,
+    Push,
+)
 from bot.engine.types import IncomingMessage, Reply
 
 log = logging.getLogger(__name__)
@@ -69,13 +75,20 @@ STOP_GRACE_SECONDS = 10.0
 class WeChatChannel:
     name = CHANNEL
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: EnginePort,
+        *,
+        database_tokens: TokenStore,
+        clock: Callable[[], datetime],
+        media_path: Callable[[str], Path],
+    ) -> None:
+        """`database_tokens` keeps the access_token when there is no Redis to share it in."""
         app_id, token, secret = _required_settings(settings)
         self._engine = engine
-        services = engine.services
-        self._clock = services.clock
-        self._texts = services.texts
-        self._default_language = settings.default_language
+        self._clock = clock
+        self._texts = engine.texts
         try:
             self._codec = CallbackCodec(
                 token=token, app_id=app_id, aes_key=settings.wechat_aes_key, clock=self._clock
@@ -85,9 +98,7 @@ class WeChatChannel:
         self._http = httpx.AsyncClient(limits=httpx.Limits(max_connections=50))
         self._redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         store: TokenStore = (
-            RedisTokenStore(self._redis, app_id)
-            if self._redis is not None
-            else DatabaseTokenStore(engine.uow_factory, app_id)
+            RedisTokenStore(self._redis, app_id) if self._redis is not None else database_tokens
         )
         self.api = WeChatApi(
             base_url=settings.wechat_api_base_url,
@@ -100,9 +111,9 @@ class WeChatChannel:
         self._delivery = Delivery(
             self.api,
             load_templates(settings.config_dir / "wechat_templates.yaml"),
-            services.texts,
+            engine.texts,
             self._clock,
-            services.media.path_of,
+            media_path,
             settings.tz,
         )
         self._background: set[asyncio.Task[Any]] = set()
@@ -126,11 +137,11 @@ class WeChatChannel:
         except EngineUnavailable:
             log.warning("wechat catch-up skipped: database unavailable")
             return
-        for msg, replies in handled:
-            if _unreachable(msg) or not replies:
+        for msg, answer in handled:
+            if _unreachable(msg) or not answer.replies:
                 continue
             try:
-                await self.send(msg.user_id, replies)
+                await self.send(msg.user_id, answer.replies, lang=answer.lang)
             except DeliveryError as exc:
                 log.warning(
                     "wechat catch-up reply %s not delivered: %s", msg.update_key, exc.reason
@@ -146,8 +157,10 @@ class WeChatChannel:
         if self._redis is not None:
             await self._redis.aclose()
 
-    async def send(self, user_id: str, replies: Sequence[Reply], push: Push | None = None) -> None:
-        await self._delivery.send(user_id, await self._language(user_id), replies, push)
+    async def send(
+        self, user_id: str, replies: Sequence[Reply], *, lang: str, push: Push | None = None
+    ) -> None:
+        await self._delivery.send(user_id, lang, replies, push)
 
     async def fetch_media(self, media_ref: str, max_bytes: int) -> bytes:
         try:
@@ -182,8 +195,8 @@ class WeChatChannel:
         except EngineUnavailable:
             log.warning("wechat %s not recorded: database unavailable", msg.update_key)
             return PlainTextResponse("retry later", status_code=503)
-        if recorded.duplicate and recorded.replies is not None:
-            return await self._answer(fields, msg, recorded.replies)
+        if recorded.duplicate and recorded.answer is not None:
+            return self._answer(fields, msg, recorded.answer)
         task = self._spawn(self._process(msg))
         remaining = REPLY_DEADLINE_SECONDS - (time.monotonic() - started)
         await asyncio.wait({task}, timeout=max(remaining, 0.0))
@@ -195,17 +208,15 @@ class WeChatChannel:
         if task.exception() is not None:
             log.warning("wechat %s not handled: %r", msg.update_key, task.exception())
             return PlainTextResponse("retry later", status_code=503)
-        return await self._answer(fields, msg, task.result())
+        return self._answer(fields, msg, task.result())
 
-    async def _answer(
-        self, fields: dict[str, str], msg: IncomingMessage, replies: Sequence[Reply]
-    ) -> Response:
+    def _answer(self, fields: dict[str, str], msg: IncomingMessage, answer: Answer) -> Response:
         """The passive reply: the first message, sealed in safe mode; the rest by 客服.
         A bare `success` is never encrypted (WeChat reads it as "no reply")."""
         if _unreachable(msg):
             return PlainTextResponse(SUCCESS)
-        lang = await self._language(msg.user_id)
-        items = render(replies, self._texts, lang, menus=False)
+        lang = answer.lang
+        items = render(answer.replies, self._texts, lang, menus=False)
         if not items:
             return PlainTextResponse(SUCCESS)
         first = items[0]
@@ -227,34 +238,23 @@ class WeChatChannel:
         except (WeChatApiError, httpx.HTTPError, TokenUnavailable, OSError, TooLarge) as exc:
             log.warning("wechat remainder to %s not sent: %r", user_id[-6:], exc)
 
-    async def _deliver_late(self, msg: IncomingMessage, task: asyncio.Task[list[Reply]]) -> None:
+    async def _deliver_late(self, msg: IncomingMessage, task: asyncio.Task[Answer]) -> None:
         """Processing overran the deadline: WeChat got `success`, the reply goes by 客服."""
         try:
-            replies = await task
+            answer = await task
         except EngineUnavailable:
             log.warning("wechat %s left pending: database unavailable", msg.update_key)
             return
-        if _unreachable(msg) or not replies:
+        if _unreachable(msg) or not answer.replies:
             return
         try:
-            await self.send(msg.user_id, replies)
+            await self.send(msg.user_id, answer.replies, lang=answer.lang)
         except DeliveryError as exc:
             log.warning("wechat late reply %s not delivered: %s", msg.update_key, exc.reason)
 
-    async def _process(self, msg: IncomingMessage) -> list[Reply]:
+    async def _process(self, msg: IncomingMessage) -> Answer:
         async with self._engine_slots:
             return await self._engine.process(msg)
-
-    async def _language(self, user_id: str) -> str:
-        """The owner's language for the wording around options; the default if unknown
-        (or if the database just went away: a reply in the wrong language beats none)."""
-        try:
-            async with self._engine.uow_factory() as uow:
-                account = await uow.accounts.find(CHANNEL, user_id)
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning("wechat language of %s unknown: %r", user_id[-6:], exc)
-            return self._default_language
-        return account.language if account else self._default_language
 
     def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run in the background, kept referenced until done (and awaited by `stop`)."""

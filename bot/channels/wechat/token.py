@@ -2,7 +2,8 @@
 
 WeChat allows about 2000 token fetches a day and a new token invalidates the old one within
 minutes, so a token fetched per call or per process would lock everyone else out. The token
-lives in Redis (when REDIS_URL is set) or in a database row; whoever wants a fresh one takes a
+lives in Redis (when REDIS_URL is set) or in a database row (`bot.storage.wechat_tokens`,
+handed in by the composition root); whoever wants a fresh one takes a
 short lease, fetches, stores and releases, while the others wait for the stored result.
 """
 
@@ -18,13 +19,10 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
-from bot.storage.repositories.wechat import StoredToken
-from bot.storage.uow import UnitOfWork
+from bot.domain.access_token import LEASE_SECONDS, StoredToken
 
 #: Refresh this long before WeChat's expiry, so no call carries a token that dies in flight.
 REFRESH_EARLY = timedelta(minutes=5)
-#: A refresher that crashed holds the lease at most this long.
-LEASE_SECONDS = 15.0
 #: How long a caller waits for another process's refresh before giving up (the outbox retries).
 WAIT_SECONDS = 20.0
 POLL_SECONDS = 0.1
@@ -73,35 +71,6 @@ class RedisTokenStore:
 
     async def release(self, owner: str) -> None:
         await self._redis.eval(self._RELEASE, 1, self._lease_key, owner)
-
-
-class DatabaseTokenStore:
-    """Token and lease in one row (`wechat_access_tokens`), for deployments without Redis."""
-
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], app_id: str) -> None:
-        self._uow_factory = uow_factory
-        self._app_id = app_id
-
-    async def load(self) -> StoredToken | None:
-        async with self._uow_factory() as uow:
-            return await uow.wechat_tokens.get(self._app_id)
-
-    async def try_lease(self, owner: str, now: datetime) -> bool:
-        until = now + timedelta(seconds=LEASE_SECONDS)
-        async with self._uow_factory() as uow:
-            won = await uow.wechat_tokens.try_lease(self._app_id, owner, now, until)
-            await uow.commit()
-        return won
-
-    async def save(self, owner: str, token: StoredToken, now: datetime) -> None:
-        async with self._uow_factory() as uow:
-            await uow.wechat_tokens.save(self._app_id, owner, token, now)
-            await uow.commit()
-
-    async def release(self, owner: str) -> None:
-        async with self._uow_factory() as uow:
-            await uow.wechat_tokens.release(self._app_id, owner)
-            await uow.commit()
 
 
 #: Fetches a new token from WeChat: (access_token, expires_in seconds).

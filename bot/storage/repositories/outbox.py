@@ -26,6 +26,8 @@ class OutboxItem:
     channel: str
     user_id: str
     last_inbound_at: datetime | None
+    #: The owner's language, for the channel's own wording around the message.
+    language: str
     purpose: str
     replies: list[Any]
     attempts: int
@@ -109,6 +111,7 @@ class OutboxRepository:
                 channel=accounts[row.account_id].channel,
                 user_id=accounts[row.account_id].platform_user_id,
                 last_inbound_at=accounts[row.account_id].last_inbound_at,
+                language=accounts[row.account_id].language,
                 purpose=row.purpose,
                 replies=row.replies,
                 attempts=row.attempts,
@@ -123,6 +126,7 @@ class OutboxRepository:
             ACCOUNTS.c.id,
             ACCOUNTS.c.channel,
             ACCOUNTS.c.platform_user_id,
+            ACCOUNTS.c.language,
             ACCOUNTS.c.last_inbound_at,
         ).where(ACCOUNTS.c.id.in_(account_ids))
         return {row.id: row for row in (await self.session.execute(query)).all()}

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.access_token import StoredToken
 from bot.storage.models.wechat import WeChatAccessToken
-
-
-@dataclass(frozen=True)
-class StoredToken:
-    token: str
-    expires_at: datetime
 
 
 class WeChatTokenRepository:
