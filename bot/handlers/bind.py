@@ -22,7 +22,6 @@ from typing import Any, ClassVar
 
 from bot.domain.binding import (
     BindingLimits,
-    code_usable,
     looks_like_code,
     normalise_code,
     normalise_id_last4,
@@ -32,6 +31,14 @@ from bot.domain.roster import mask_phone
 from bot.engine.context import Context
 from bot.engine.flow import Flow, Leaving, Outcome, pressed, start_button
 from bot.engine.types import Button, MessageKind, Reply, button_rows
+from bot.services.binding import (
+    BindResult,
+    BindStatus,
+    bind_by_code,
+    bind_by_phone,
+    unbind,
+    unsubscribe,
+)
 
 
 def _limits(ctx: Context) -> BindingLimits:
@@ -76,12 +83,10 @@ class BindFlow(Flow):
         id_last4 = normalise_id_last4(ctx.msg.text)
         if id_last4 is None:
             return Outcome([Reply(ctx.t("bind.id_format"))], next_step="id_last4", data=data)
-        if await self._locked_out(ctx):
-            return self._locked_out_outcome(ctx)
-        owner_id = await ctx.uow.roster.owner_by_phone_and_id(data["phone"], id_last4)
-        if owner_id is None:
-            return await self._failed(ctx, "bind.no_match", next_step="phone")
-        return await self._bind(ctx, owner_id, method="phone")
+        result = await bind_by_phone(
+            ctx.uow, ctx.account, data["phone"], id_last4, ctx.now, _limits(ctx)
+        )
+        return self._outcome(ctx, result, retry_step="phone")
 
     async def _phone_given(self, ctx: Context, raw_phone: str) -> Outcome:
         phone = normalise_phone(raw_phone)
@@ -99,59 +104,26 @@ class BindFlow(Flow):
         )
 
     async def _try_code(self, ctx: Context, code: str) -> Outcome:
-        if await self._locked_out(ctx):
-            return self._locked_out_outcome(ctx)
-        invite = await ctx.uow.roster.invite(code)
-        if invite is None:
-            return await self._failed(ctx, "bind.code_unknown", next_step="code")
-        if ctx.account.owner_id == invite.owner_id:
+        result = await bind_by_code(ctx.uow, ctx.account, code, ctx.now, _limits(ctx))
+        return self._outcome(ctx, result, retry_step="code")
+
+    def _outcome(self, ctx: Context, result: BindResult, *, retry_step: str) -> Outcome:
+        """What the owner reads after an attempt; a failure asks again at `retry_step`."""
+        if result.status is BindStatus.BOUND:
+            ctx.account = replace(ctx.account, owner_id=result.owner_id)
+            listing = "\n".join(f"• {home.label}" for home in result.homes)
+            text = ctx.t("bind.success", name=result.owner_name, homes=listing)
+            return Outcome([Reply(text)], start_flow="menu")
+        if result.status is BindStatus.ALREADY_YOURS:
             return Outcome([Reply(ctx.t("bind.already_yours"))], start_flow="menu")
-        problem = code_usable(invite.expires_at, invite.used_at, ctx.now)
-        if problem is not None:
-            return await self._failed(ctx, f"bind.code_{problem}", next_step="code")
-        if ctx.account.is_bound:
+        if result.status is BindStatus.BOUND_ELSEWHERE:
             return Outcome([Reply(ctx.t("bind.bound_elsewhere"))])
-        if not await ctx.uow.roster.consume_invite(code, ctx.account.id, ctx.now):
-            return await self._failed(ctx, "bind.code_used", next_step="code")
-        return await self._bind(ctx, invite.owner_id, method="code")
-
-    async def _bind(self, ctx: Context, owner_id: int, *, method: str) -> Outcome:
-        if ctx.account.is_bound and ctx.account.owner_id != owner_id:
-            return Outcome([Reply(ctx.t("bind.bound_elsewhere"))])
-        await ctx.uow.accounts.bind(ctx.account.id, owner_id)
-        ctx.account = replace(ctx.account, owner_id=owner_id)
-        await ctx.uow.audit.record(
-            actor=f"{ctx.account.channel}:{ctx.account.id}",
-            action="bind",
-            subject=f"owner:{owner_id}",
-            at=ctx.now,
-            method=method,
-        )
-        name = await ctx.uow.roster.owner_name(owner_id) or ""
-        homes = await ctx.uow.roster.homes_of_owner(owner_id)
-        listing = "\n".join(f"• {home.label}" for home in homes)
-        return Outcome([Reply(ctx.t("bind.success", name=name, homes=listing))], start_flow="menu")
-
-    async def _locked_out(self, ctx: Context) -> bool:
-        limits = _limits(ctx)
-        since = ctx.now - limits.window
-        failed = await ctx.uow.roster.failed_attempts_since(ctx.account.id, since)
-        return failed >= limits.max_failed_attempts
-
-    def _locked_out_outcome(self, ctx: Context) -> Outcome:
-        minutes = int(_limits(ctx).window / timedelta(minutes=1))
-        return Outcome([self._human_reply(ctx, ctx.t("bind.locked_out", minutes=minutes))])
-
-    async def _failed(self, ctx: Context, key: str, *, next_step: str) -> Outcome:
-        """Count the failure against the hourly limit and say how many tries are left."""
-        await ctx.uow.roster.record_failed_attempt(ctx.account.id, ctx.now)
-        limits = _limits(ctx)
-        failed = await ctx.uow.roster.failed_attempts_since(ctx.account.id, ctx.now - limits.window)
-        left = max(limits.max_failed_attempts - failed, 0)
-        if left == 0:
-            return self._locked_out_outcome(ctx)
-        text = ctx.t(key) + "\n" + ctx.t("bind.tries_left", left=left)
-        if next_step == "phone":
+        if result.status is BindStatus.LOCKED_OUT:
+            minutes = int(_limits(ctx).window / timedelta(minutes=1))
+            return Outcome([self._human_reply(ctx, ctx.t("bind.locked_out", minutes=minutes))])
+        text = ctx.t(f"bind.{result.status.value}") + "\n"
+        text += ctx.t("bind.tries_left", left=result.tries_left)
+        if retry_step == "phone":
             return Outcome([self._phone_prompt(ctx, text)], next_step="phone")
         return self._ask_code(ctx, text)
 
@@ -190,13 +162,7 @@ class UnbindFlow(Flow):
     async def step_confirm(self, ctx: Context, data: dict[str, Any]) -> Outcome:
         if pressed(ctx.msg, self.name) != "yes":
             return Outcome(start_flow="menu")
-        await ctx.uow.accounts.bind(ctx.account.id, None)
-        await ctx.uow.audit.record(
-            actor=f"{ctx.account.channel}:{ctx.account.id}",
-            action="unbind",
-            subject=f"owner:{ctx.account.owner_id}",
-            at=ctx.now,
-        )
+        await unbind(ctx.uow, ctx.account, ctx.now)
         ctx.account = replace(ctx.account, owner_id=None)
         return Outcome([Reply(ctx.t("bind.unbound"))])
 
@@ -210,5 +176,5 @@ class UnsubscribeFlow(Flow):
     leaving: ClassVar[Leaving] = Leaving.DISCARD
 
     async def start(self, ctx: Context, argument: str) -> Outcome:
-        await ctx.uow.accounts.deactivate(ctx.account.id)
+        await unsubscribe(ctx.uow, ctx.account)
         return Outcome()

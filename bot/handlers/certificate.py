@@ -10,7 +10,7 @@ from bot.domain.roster import Home
 from bot.engine.context import Context
 from bot.engine.flow import Flow, Outcome, start_button
 from bot.engine.types import Reply, button_rows
-from bot.handlers.form import chosen_home, home_buttons, owner_homes, owner_id
+from bot.handlers.common import chosen_home, home_buttons, owner_homes, owner_id
 
 
 def certificate_rules(ctx: Context) -> CertificateRules:

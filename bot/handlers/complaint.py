@@ -12,9 +12,8 @@ from bot.domain.complaints import ComplaintRules
 from bot.engine.context import Context
 from bot.engine.flow import Outcome, pressed, start_button
 from bot.engine.types import Button, Reply, button_rows
-from bot.handlers.form import (
+from bot.handlers.common import (
     Draft,
-    FormFlow,
     choice,
     in_rows,
     local_time,
@@ -22,6 +21,7 @@ from bot.handlers.form import (
     owner_id,
     text_answer,
 )
+from bot.handlers.form import FormFlow
 from bot.services.complaints import ComplaintReport, file_complaint
 
 

@@ -1,4 +1,4 @@
-"""What every multi-step form (repair, complaint) shares: back, cancel, resume, photos, homes.
+"""The base of every multi-step form (repair, complaint): back, cancel, resume, photos, homes.
 
 A `FormFlow` asks each step with an `ask_<step>` method and answers it with `step_<step>`.
 Moving forward pushes the step onto `draft["trail"]`, so "back" always returns to the question
@@ -12,65 +12,19 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
-from bot.domain.roster import Home
 from bot.engine.context import Context
 from bot.engine.flow import Flow, Outcome, pressed, start_button
 from bot.engine.ports import MediaError
 from bot.engine.types import Button, MessageKind, Reply, button_rows
-
-Draft = dict[str, Any]
-#: Whole-message texts that finish the photo step, besides its button.
-DONE_WORDS = frozenset({"完成", "好了", "没有", "没有了", "跳过", "done", "finish", "skip", "none"})
-
-
-def local_time(ctx: Context, moment: datetime) -> str:
-    return moment.astimezone(ctx.services.settings.tz).strftime("%Y-%m-%d %H:%M")
-
-
-def owner_id(ctx: Context) -> int:
-    """Forms require binding (the router checks), so a bound owner is a given here."""
-    assert ctx.account.owner_id is not None
-    return ctx.account.owner_id
-
-
-async def owner_homes(ctx: Context) -> list[Home]:
-    return await ctx.uow.roster.homes_of_owner(owner_id(ctx))
-
-
-def photo_error_text(ctx: Context, error: MediaError) -> str:
-    """Why a photo was refused, in words the owner can act on."""
-    megabytes = ctx.services.media.max_bytes // (1024 * 1024)
-    return ctx.t(f"form.photo_{error.reason}", max_mb=megabytes)
-
-
-def choice(ctx: Context, prefix: str, kind: str) -> str | None:
-    """The value of a `<prefix>:<kind>:<value>` press, or None for anything else."""
-    value = pressed(ctx.msg, prefix)
-    if value is None or not value.startswith(kind + ":"):
-        return None
-    return value[len(kind) + 1 :]
-
-
-def chosen_home(ctx: Context, prefix: str, homes: list[Home]) -> Home | None:
-    """The home behind a `<prefix>:home:<unit id>` press, only if it is one of the owner's."""
-    unit = choice(ctx, prefix, "home")
-    return next((home for home in homes if str(home.unit_id) == unit), None)
-
-
-def in_rows(buttons: list[Button], width: int = 2) -> list[list[Button]]:
-    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
-
-
-def home_buttons(prefix: str, homes: list[Home]) -> list[list[Button]]:
-    return [[Button(home.label, f"{prefix}:home:{home.unit_id}")] for home in homes]
-
-
-def text_answer(ctx: Context, min_length: int = 2) -> str | None:
-    """A typed answer of at least `min_length` characters, or None (a photo, a stray button)."""
-    text = ctx.msg.text.strip()
-    if ctx.msg.kind is not MessageKind.TEXT or len(text) < min_length:
-        return None
-    return text
+from bot.handlers.common import (
+    DONE_WORDS,
+    Draft,
+    chosen_home,
+    home_buttons,
+    local_time,
+    owner_homes,
+    photo_error_text,
+)
 
 
 def _unwrap(paused: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ from bot.engine.context import Context
 from bot.engine.flow import Flow, Outcome, pressed, start_button
 from bot.engine.ports import MediaError
 from bot.engine.types import Button, MessageKind, Reply, button_rows
-from bot.handlers.form import local_time, photo_error_text
+from bot.handlers.common import local_time, photo_error_text
 from bot.services.complaints import request_person
 
 

@@ -10,20 +10,21 @@ from __future__ import annotations
 from bot.domain.repair import RepairRules
 from bot.domain.roster import Home
 from bot.domain.tickets import Actor, ActorKind, Ticket, TicketError
-from bot.domain.warranty import WarrantyDecision, WarrantyStatus
 from bot.engine.context import Context
 from bot.engine.flow import Outcome, pressed, start_button
 from bot.engine.types import Button, Reply, button_rows
-from bot.handlers.form import (
+from bot.handlers.common import (
     Draft,
-    FormFlow,
+    category_label,
     choice,
     in_rows,
     local_time,
     owner_homes,
     owner_id,
     text_answer,
+    warranty_text,
 )
+from bot.handlers.form import FormFlow
 from bot.services.tickets import RepairReport, add_ticket_comment, submit_repair
 
 LOCATIONS = ("kitchen", "bathroom", "living_room", "bedroom", "balcony", "whole_home")
@@ -34,17 +35,6 @@ MAX_SHORT_ANSWER = 200
 
 def repair_rules(ctx: Context) -> RepairRules:
     return ctx.rules.parsed("repair", RepairRules.from_config)
-
-
-def category_label(ctx: Context, category: str) -> str:
-    return ctx.t(f"repair.category_{category}")
-
-
-def warranty_text(ctx: Context, decision: WarrantyDecision) -> str:
-    if decision.status is WarrantyStatus.NEEDS_ASSESSMENT:
-        return ctx.t(f"repair.warranty_assess_{decision.reason}")
-    until = decision.until.isoformat() if decision.until else ""
-    return ctx.t(f"repair.warranty_{decision.status.value}", until=until)
 
 
 def short_answer(ctx: Context, prefix: str, kind: str, options: tuple[str, ...]) -> str | None:

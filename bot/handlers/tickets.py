@@ -23,8 +23,14 @@ from bot.engine.context import Context
 from bot.engine.flow import Flow, Outcome, pressed, start_button
 from bot.engine.ports import MediaError
 from bot.engine.types import Button, MessageKind, Reply, button_rows
-from bot.handlers.form import DONE_WORDS, local_time, owner_id, photo_error_text
-from bot.handlers.repair import category_label, warranty_text
+from bot.handlers.common import (
+    DONE_WORDS,
+    category_label,
+    local_time,
+    owner_id,
+    photo_error_text,
+    warranty_text,
+)
 from bot.services.tickets import add_ticket_comment, change_ticket_status
 
 LIST_LIMIT = 10

@@ -1,0 +1,83 @@
+"""Helpers the flows share: the owner's homes, choices pressed, photos refused, local times,
+and how a repair category and a warranty decision read (shown by repair and by tickets).
+
+Forms build on `bot.handlers.form`; flows that are not forms (tickets, certificate, hand-off)
+use these directly, so no flow imports another flow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.domain.roster import Home
+from bot.domain.warranty import WarrantyDecision, WarrantyStatus
+from bot.engine.context import Context
+from bot.engine.flow import pressed
+from bot.engine.ports import MediaError
+from bot.engine.types import Button, MessageKind
+
+Draft = dict[str, Any]
+#: Whole-message texts that finish the photo step, besides its button.
+DONE_WORDS = frozenset({"完成", "好了", "没有", "没有了", "跳过", "done", "finish", "skip", "none"})
+
+
+def local_time(ctx: Context, moment: datetime) -> str:
+    return moment.astimezone(ctx.services.settings.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def owner_id(ctx: Context) -> int:
+    """Forms require binding (the router checks), so a bound owner is a given here."""
+    assert ctx.account.owner_id is not None
+    return ctx.account.owner_id
+
+
+async def owner_homes(ctx: Context) -> list[Home]:
+    return await ctx.uow.roster.homes_of_owner(owner_id(ctx))
+
+
+def photo_error_text(ctx: Context, error: MediaError) -> str:
+    """Why a photo was refused, in words the owner can act on."""
+    megabytes = ctx.services.media.max_bytes // (1024 * 1024)
+    return ctx.t(f"form.photo_{error.reason}", max_mb=megabytes)
+
+
+def choice(ctx: Context, prefix: str, kind: str) -> str | None:
+    """The value of a `<prefix>:<kind>:<value>` press, or None for anything else."""
+    value = pressed(ctx.msg, prefix)
+    if value is None or not value.startswith(kind + ":"):
+        return None
+    return value[len(kind) + 1 :]
+
+
+def chosen_home(ctx: Context, prefix: str, homes: list[Home]) -> Home | None:
+    """The home behind a `<prefix>:home:<unit id>` press, only if it is one of the owner's."""
+    unit = choice(ctx, prefix, "home")
+    return next((home for home in homes if str(home.unit_id) == unit), None)
+
+
+def in_rows(buttons: list[Button], width: int = 2) -> list[list[Button]]:
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def home_buttons(prefix: str, homes: list[Home]) -> list[list[Button]]:
+    return [[Button(home.label, f"{prefix}:home:{home.unit_id}")] for home in homes]
+
+
+def text_answer(ctx: Context, min_length: int = 2) -> str | None:
+    """A typed answer of at least `min_length` characters, or None (a photo, a stray button)."""
+    text = ctx.msg.text.strip()
+    if ctx.msg.kind is not MessageKind.TEXT or len(text) < min_length:
+        return None
+    return text
+
+
+def category_label(ctx: Context, category: str) -> str:
+    return ctx.t(f"repair.category_{category}")
+
+
+def warranty_text(ctx: Context, decision: WarrantyDecision) -> str:
+    if decision.status is WarrantyStatus.NEEDS_ASSESSMENT:
+        return ctx.t(f"repair.warranty_assess_{decision.reason}")
+    until = decision.until.isoformat() if decision.until else ""
+    return ctx.t(f"repair.warranty_{decision.status.value}", until=until)
