@@ -11,9 +11,11 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.config import ConfigError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -107,3 +109,66 @@ def stage_error(stage: str, mortgage: bool, rules: CertificateRules) -> str | No
     if stage not in rules.stages_for(mortgage):
         return "mortgage_stage_without_mortgage"
     return None
+
+
+# -- a staff import row applied to a case ---------------------------------------------------
+class Keep(enum.Enum):
+    """A blank optional cell: leave the case's value as it is."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    line: int
+    project: str
+    building: str
+    unit: str
+    stage: str
+    stage_date: date | Keep
+    mortgage: bool | Keep
+    eta: date | Keep | None
+    outstanding: tuple[str, ...] | Keep
+    note: str | Keep
+
+
+@dataclass(frozen=True)
+class CaseValues:
+    """A case as a staff import wants it to be after the row is applied."""
+
+    mortgage: bool
+    stage: str
+    stage_date: date
+    eta: date | None
+    outstanding: tuple[str, ...]
+    note: str
+
+
+def merge(
+    row: CaseRow, case: CertificateCase | None, rules: CertificateRules, today: date
+) -> CaseValues:
+    """The case after the row: blank cells keep the case's values (or a new case's defaults);
+    a new stage without a date is dated today."""
+    mortgage = _kept(row.mortgage, case.mortgage if case else False)
+    if not isinstance(row.stage_date, Keep):
+        stage_date = row.stage_date
+    elif case is not None and case.stage == row.stage:
+        stage_date = case.stage_date
+    else:
+        stage_date = today
+    checklist = case.outstanding if case else rules.checklist_for(mortgage)
+    return CaseValues(
+        mortgage=mortgage,
+        stage=row.stage,
+        stage_date=stage_date,
+        eta=_kept(row.eta, case.eta if case else None),
+        outstanding=_kept(row.outstanding, checklist),
+        note=_kept(row.note, case.note if case else ""),
+    )
+
+
+def _kept(value: T | Keep, current: T) -> T:
+    return current if isinstance(value, Keep) else value

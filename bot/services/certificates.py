@@ -13,53 +13,33 @@ written unless the whole file is valid. A stage change queues a push to the unit
 from __future__ import annotations
 
 import csv
-import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.config import Rules
-from bot.csv_files import CsvProblem, open_table
-from bot.domain.certificates import CertificateCase, CertificateRules, stage_error
+from bot.domain.cells import CellError, parse_date, parse_yes_no
+from bot.domain.certificates import (
+    KEEP,
+    CaseRow,
+    CaseValues,
+    CertificateCase,
+    CertificateRules,
+    Keep,
+    merge,
+    stage_error,
+)
 from bot.domain.roster import Home
 from bot.i18n import Texts
+from bot.services.csv_files import CsvProblem, open_table
 from bot.services.notify import notify_owners
-from bot.services.roster import DATE_FORMATS
-from bot.storage.repositories.certificates import CaseValues
 from bot.storage.uow import UnitOfWork
 
 REQUIRED = ("project", "building", "unit", "stage")
 OPTIONAL = ("stage_date", "mortgage", "eta", "outstanding_items", "note")
 CLEAR = "-"
-YES = frozenset({"yes", "y", "true", "1", "是", "有"})
-NO = frozenset({"no", "n", "false", "0", "否", "无"})
 MAX_NOTE = 500
-T = TypeVar("T")
-
-
-class Keep(enum.Enum):
-    """A blank optional cell: leave the case's value as it is."""
-
-    KEEP = "keep"
-
-
-KEEP = Keep.KEEP
-
-
-@dataclass(frozen=True)
-class CaseRow:
-    line: int
-    project: str
-    building: str
-    unit: str
-    stage: str
-    stage_date: date | Keep
-    mortgage: bool | Keep
-    eta: date | Keep | None
-    outstanding: tuple[str, ...] | Keep
-    note: str | Keep
 
 
 @dataclass
@@ -132,22 +112,21 @@ def _parse_row(
 def _date(value: str, name: str, problems: list[str]) -> date | Keep:
     if not value:
         return KEEP
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    problems.append(f"{name} {value!r} is not a date like 2026-06-30")
-    return KEEP
+    try:
+        return parse_date(value, name)
+    except CellError as exc:
+        problems.append(str(exc))
+        return KEEP
 
 
 def _mortgage(value: str, problems: list[str]) -> bool | Keep:
     if not value:
         return KEEP
-    if value.casefold() in YES | NO:
-        return value.casefold() in YES
-    problems.append(f"mortgage {value!r} must be yes or no")
-    return KEEP
+    try:
+        return parse_yes_no(value, "mortgage")
+    except CellError as exc:
+        problems.append(str(exc))
+        return KEEP
 
 
 def _items(value: str, rules: CertificateRules, problems: list[str]) -> tuple[str, ...] | Keep:
@@ -160,33 +139,6 @@ def _items(value: str, rules: CertificateRules, problems: list[str]) -> tuple[st
     if unknown:
         problems.append(f"outstanding_items {unknown} are not in {sorted(rules.all_items())}")
     return items
-
-
-def merge(
-    row: CaseRow, case: CertificateCase | None, rules: CertificateRules, today: date
-) -> CaseValues:
-    """The case after the row: blank cells keep the case's values (or a new case's defaults);
-    a new stage without a date is dated today."""
-    mortgage = _kept(row.mortgage, case.mortgage if case else False)
-    if not isinstance(row.stage_date, Keep):
-        stage_date = row.stage_date
-    elif case is not None and case.stage == row.stage:
-        stage_date = case.stage_date
-    else:
-        stage_date = today
-    checklist = case.outstanding if case else rules.checklist_for(mortgage)
-    return CaseValues(
-        mortgage=mortgage,
-        stage=row.stage,
-        stage_date=stage_date,
-        eta=_kept(row.eta, case.eta if case else None),
-        outstanding=_kept(row.outstanding, checklist),
-        note=_kept(row.note, case.note if case else ""),
-    )
-
-
-def _kept(value: T | Keep, current: T) -> T:
-    return current if isinstance(value, Keep) else value
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from bot.csv_files import CsvProblem, open_table
 from bot.domain.binding import new_code, normalise_id_last4, normalise_phone
+from bot.domain.cells import CellError, parse_date
+from bot.services.csv_files import CsvProblem, open_table
 from bot.storage.repositories.roster import ImportCounts, RosterRow
 from bot.storage.uow import UnitOfWork
 
@@ -31,7 +32,6 @@ COLUMNS = (
 )
 REQUIRED = ("project", "building", "unit", "owner_name", "phone", "id_last4")
 MAX_FIELD = 100
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d")
 
 
 @dataclass
@@ -106,15 +106,13 @@ def _parse_row(
 def _parse_date(value: str) -> tuple[date | None, str | None]:
     if not value:
         return None, None
-    for fmt in DATE_FORMATS:
-        try:
-            parsed = datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-        if not 1990 <= parsed.year <= 2100:
-            return None, f"handover_date {value!r} is out of range"
-        return parsed, None
-    return None, f"handover_date {value!r} is not a date like 2024-06-30"
+    try:
+        parsed = parse_date(value, "handover_date", example="2024-06-30")
+    except CellError as exc:
+        return None, str(exc)
+    if not 1990 <= parsed.year <= 2100:
+        return None, f"handover_date {value!r} is out of range"
+    return parsed, None
 
 
 def _parse_area(value: str) -> tuple[Decimal | None, str | None]:

@@ -9,13 +9,16 @@ import pytest
 from bot.app.settings import PROJECT_ROOT
 from bot.config import load_rules
 from bot.domain.certificates import (
+    KEEP,
+    CaseRow,
     CertificateCase,
     CertificateRules,
     StageState,
+    merge,
     progress,
     stage_error,
 )
-from bot.services.certificates import KEEP, CaseRow, merge, parse_cases
+from bot.services.certificates import parse_cases
 
 RULES = CertificateRules.from_config(load_rules(PROJECT_ROOT / "config").section("certificate"))
 HEADER = "project,building,unit,stage,stage_date,mortgage,eta,outstanding_items,note\n"

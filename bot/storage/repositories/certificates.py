@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.certificates import CertificateCase
+from bot.domain.certificates import CaseValues, CertificateCase
 from bot.storage.models import Building, OwnerUnit, Project, Unit
 from bot.storage.models import CertificateCase as CaseRow
-
-
-@dataclass(frozen=True)
-class CaseValues:
-    """A case as a staff import wants it to be after the row is applied."""
-
-    mortgage: bool
-    stage: str
-    stage_date: date
-    eta: date | None
-    outstanding: tuple[str, ...]
-    note: str
 
 
 def _case(row: CaseRow) -> CertificateCase:
