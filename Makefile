@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test services browser lint typecheck pytest clean
+.PHONY: run test services browser lint imports typecheck pytest clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || (echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1)
@@ -18,8 +18,9 @@ run: $(STAMP)
 	$(BIN)/python -m bot db upgrade
 	$(BIN)/python -m bot run --demo-data --console
 
-## make test: venv, install, lint, type check, tests on SQLite and PostgreSQL (and Chromium).
-test: $(STAMP) services browser lint typecheck pytest
+## make test: venv, install, lint, import contracts, type check, tests on SQLite and PostgreSQL
+## (and Chromium).
+test: $(STAMP) services browser lint imports typecheck pytest
 
 services:
 	@scripts/ensure-services.sh
@@ -30,6 +31,10 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## The layers of docs/architecture.md and no import cycle (imports inside functions included).
+imports: $(STAMP)
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy bot

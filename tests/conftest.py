@@ -19,9 +19,9 @@ import pytest
 
 from bot.app.bootstrap import Runtime, build_runtime
 from bot.app.demo_data import seed_demo_roster
-from bot.app.settings import PROJECT_ROOT, Settings, load_settings
 from bot.channels.console import ConsoleChannel
 from bot.faq import FaqMatcher
+from bot.settings import PROJECT_ROOT, Settings, load_settings
 from bot.storage.db import create_engine
 from bot.storage.migrate import upgrade
 from bot.storage.models import Base

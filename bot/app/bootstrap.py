@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app.settings import Settings
 from bot.channels.console import ConsoleChannel
 from bot.config import Rules, load_rules
 from bot.domain.binding import BindingLimits
@@ -31,6 +30,7 @@ from bot.i18n import Texts
 from bot.media import MediaStore
 from bot.pages.messages import message_link
 from bot.scheduler.outbox import OutboxWorker
+from bot.settings import Settings
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.uow import UnitOfWork

@@ -28,8 +28,8 @@ from pathlib import Path
 import asyncpg
 
 from bot.app.bootstrap import build_runtime
-from bot.app.settings import load_settings
 from bot.channels.telegram.echo import run_echo_bot
+from bot.settings import load_settings
 from bot.testing.fake_telegram import FakeTelegram, text_update
 
 MESSAGE = "/help"

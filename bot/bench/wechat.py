@@ -105,7 +105,7 @@ async def _serve_async(folder: Path, aes_key: str, ready: multiprocessing.Queue[
 
     from bot.app.bootstrap import build_runtime
     from bot.app.http import create_app
-    from bot.app.settings import load_settings
+    from bot.settings import load_settings
 
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and
     # without it Nagle + delayed ACK add 40 ms to every answer.

@@ -11,8 +11,8 @@ import argparse
 import importlib
 import sys
 
-from bot.app.settings import SettingsError
 from bot.config import ConfigError
+from bot.settings import SettingsError
 
 #: Command name -> the module that adds it, in the order `--help` lists them.
 COMMAND_GROUPS = {

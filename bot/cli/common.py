@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.app.settings import load_settings
+from bot.settings import load_settings
 
 if TYPE_CHECKING:
     from bot.app.bootstrap import Runtime

@@ -61,7 +61,7 @@ def config_dir_of(args: argparse.Namespace) -> Path:
     """--config-dir, else the CONFIG_DIR setting (imported late: settings are slow to import)."""
     if getattr(args, "config_dir", None) is not None:
         return Path(args.config_dir)
-    from bot.app.settings import load_settings
+    from bot.settings import load_settings
 
     return load_settings().config_dir
 

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.app.settings import SettingsError
 from bot.cli.common import SubParsers, run_migrated
+from bot.settings import SettingsError
 
 if TYPE_CHECKING:
     from bot.app.bootstrap import Runtime

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.app.settings import Settings
 from bot.config import Rules
 from bot.engine.ports import ChannelGateway, MediaError
 from bot.engine.types import IncomingMessage
 from bot.i18n import Texts
 from bot.media import MediaStore
+from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.domain.conversation import ConversationState

@@ -15,8 +15,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
 from bot.domain.conversation import StaleConversation
 from bot.engine.context import Context, Services
 from bot.engine.flow import Flow
@@ -24,6 +22,7 @@ from bot.engine.ports import Answer, EngineUnavailable, Recorded
 from bot.engine.router import Router
 from bot.engine.types import IncomingMessage, Reply
 from bot.i18n import Texts
+from bot.storage.errors import DatabaseError, is_transient
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -161,7 +160,7 @@ class Engine:
             )
             try:
                 replies = await self.router.route(ctx, state)
-            except (StaleConversation, DBAPIError, OSError):
+            except (StaleConversation, DatabaseError, OSError):
                 raise
             except Exception:
                 log.exception("flow failed on update %s", msg.update_key)
@@ -203,19 +202,12 @@ class Engine:
         for attempt in range(DATABASE_RETRIES):
             try:
                 return await operation()
-            except (DBAPIError, OSError) as exc:
-                if not _is_transient(exc):
+            except (DatabaseError, OSError) as exc:
+                if not is_transient(exc):
                     raise
                 log.warning("database unavailable (attempt %d): %s", attempt + 1, exc)
                 await asyncio.sleep(self._retry_delay * (2**attempt))
         raise EngineUnavailable("database unavailable")
-
-
-def _is_transient(exc: Exception) -> bool:
-    """Connection loss and lock time-outs pass; constraint or SQL errors are bugs to surface."""
-    if isinstance(exc, OSError | OperationalError | InterfaceError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def _dicts(replies: list[Reply]) -> list[dict[str, object]]:

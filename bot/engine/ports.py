@@ -14,7 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from bot.domain.media import MediaError
 from bot.engine.types import IncomingMessage, Reply
+
+__all__ = [
+    "Answer",
+    "ChannelAdapter",
+    "ChannelGateway",
+    "DeliveryError",
+    "EnginePort",
+    "EngineUnavailable",
+    "MediaError",
+    "Push",
+    "Recorded",
+]
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -77,14 +90,6 @@ class DeliveryError(Exception):
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
-
-
-class MediaError(Exception):
-    """A photo could not be fetched or is not acceptable; `reason` is a locale key suffix."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,6 @@
 """Binding a chat account to an owner: invite code (deep link, QR scene, typed), or phone + the
 last 4 characters of the ID number; unbinding; unsubscribing.
-
-```mermaid
-stateDiagram-v2
-    [*] --> code: /start, 绑定, subscribe (no code)
-    [*] --> bound: /start CODE, 绑定 CODE, QR scene
-    code --> bound: valid code
-    code --> phone: "use my phone"
-    [*] --> id_last4: contact shared
-    phone --> id_last4: phone typed
-    id_last4 --> bound: roster match
-    bound --> [*]: menu
-```
+Diagram: docs/flows.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Certificate progress (产权证/办证进度): the stages of the unit's case, the current one and its
 date, what the owner still has to bring or pay, an ETA only when staff entered one, and what
 comes next. One answer, no steps: an owner with several homes picks one by button, and that
-button stays valid (the unit id in it is checked against the owner's own homes)."""
+button stays valid (the unit id in it is checked against the owner's own homes).
+Diagram: docs/flows.md."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT
 
 
 @pytest.fixture

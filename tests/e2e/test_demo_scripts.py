@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT
 
 EXPECTED = {
     "zh": [

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT
 from bot.testing.fake_telegram import TOKEN as TELEGRAM_TOKEN
 from bot.testing.fake_telegram import FakeTelegram, text_update
 from bot.testing.fake_wechat_api import APP_ID, APP_SECRET, FakeWeChatApi

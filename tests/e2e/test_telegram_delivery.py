@@ -12,12 +12,12 @@ import yaml
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.app.settings import PROJECT_ROOT
 from bot.channels.telegram.pacing import LocalBuckets, Pacer, TelegramLimits, shared_bucket
 from bot.channels.telegram.sender import TelegramSender
 from bot.engine.ports import DeliveryError
 from bot.engine.types import Button, Reply, button_rows
 from bot.i18n import LANGUAGES, Texts
+from bot.settings import PROJECT_ROOT
 from bot.testing.fake_telegram import Failure, FakeTelegram
 from tests.fakes.telegram_harness import RecordingSleep
 

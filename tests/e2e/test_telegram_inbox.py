@@ -16,11 +16,11 @@ import pytest
 
 from bot.app.bootstrap import Runtime
 from bot.app.http import create_app
-from bot.app.settings import PROJECT_ROOT
 from bot.channels.telegram.channel import TelegramChannel
 from bot.engine.engine import Engine
 from bot.engine.types import Reply
 from bot.handlers import all_flows
+from bot.settings import PROJECT_ROOT
 from bot.storage.db import create_engine, session_factory
 from bot.storage.uow import UnitOfWork
 from bot.testing.fake_telegram import FakeTelegram, text_update
@@ -197,7 +197,7 @@ CHILD = """
 import asyncio
 from bot.app.bootstrap import build_runtime
 from bot.channels.telegram.channel import TelegramChannel
-from bot.app.settings import load_settings
+from bot.settings import load_settings
 
 async def main():
     runtime = build_runtime(load_settings(), with_channels=False)

@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 import bot.channels.wechat.channel as wechat_module
 from bot.app.bootstrap import Runtime
 from bot.app.http import create_app
-from bot.app.settings import PROJECT_ROOT, Settings
 from bot.channels.wechat.channel import WeChatChannel
 from bot.channels.wechat.setup import create_menu, create_qrcodes, load_menu, unknown_flows
 from bot.config import ConfigError
@@ -29,6 +28,7 @@ from bot.engine.ports import DeliveryError, MediaError, Push
 from bot.engine.types import Button, IncomingMessage, Reply
 from bot.handlers import all_flows
 from bot.services.roster import valid_invite_codes
+from bot.settings import PROJECT_ROOT, Settings
 from bot.storage.models import AuditLog, ProcessedUpdate
 from bot.storage.wechat_tokens import DatabaseTokenStore
 from bot.testing.fake_wechat_api import APP_ID, APP_SECRET, FakeWeChatApi, png_bytes

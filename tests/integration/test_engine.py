@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pytest
 
 from bot.app.bootstrap import Runtime, build_runtime
-from bot.app.settings import Settings
 from bot.engine.engine import EngineUnavailable
 from bot.engine.types import IncomingMessage, MessageKind
+from bot.settings import Settings
 from tests.support import Chat, FakeClock
 
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.app.bootstrap import Runtime, build_runtime
-from bot.app.settings import Settings
 from bot.engine.types import Reply
+from bot.settings import Settings
 from tests.support import Chat, FakeClock
 
 

@@ -14,13 +14,13 @@ from pathlib import Path
 from PIL import Image
 
 from bot.app.bootstrap import Runtime, build_runtime
-from bot.app.settings import Settings
 from bot.channels.console import ConsoleChannel
 from bot.domain.repair import Urgency
 from bot.domain.roster import Account
 from bot.domain.tickets import Actor, ActorKind, NewTicket, Ticket, TicketStatus
 from bot.domain.warranty import WarrantyDecision, WarrantyStatus
 from bot.services.tickets import change_ticket_status
+from bot.settings import Settings
 from tests.support import Chat, FakeClock
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.app.bootstrap import Runtime
-from bot.app.settings import PROJECT_ROOT
 from bot.services.roster import import_roster, issue_invite_codes, parse_roster
+from bot.settings import PROJECT_ROOT
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.app.settings import PROJECT_ROOT
 from bot.config import load_rules
 from bot.domain.certificates import (
     KEEP,
@@ -19,6 +18,7 @@ from bot.domain.certificates import (
     stage_error,
 )
 from bot.services.certificates import parse_cases
+from bot.settings import PROJECT_ROOT
 
 RULES = CertificateRules.from_config(load_rules(PROJECT_ROOT / "config").section("certificate"))
 HEADER = "project,building,unit,stage,stage_date,mortgage,eta,outstanding_items,note\n"

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app.settings import PROJECT_ROOT
 from bot.config import load_rules
 from bot.domain.complaints import ComplaintGrade, ComplaintRules, ServiceHours
+from bot.settings import PROJECT_ROOT
 
 RULES_FILE = load_rules(PROJECT_ROOT / "config")
 RULES = ComplaintRules.from_config(RULES_FILE.section("complaint"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from bot.app.settings import PROJECT_ROOT
 from bot.services.roster import parse_roster
+from bot.settings import PROJECT_ROOT
 
 HEADER = "project,building,unit,owner_name,phone,id_last4,handover_date,area_m2\n"
 

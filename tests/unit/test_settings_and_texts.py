@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.app.bootstrap import build_services
-from bot.app.settings import PROJECT_ROOT, SettingsError, load_settings
 from bot.config import ConfigError, load_rules
 from bot.i18n import LANGUAGES, Texts, language_from_hint
+from bot.settings import PROJECT_ROOT, SettingsError, load_settings
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app.settings import PROJECT_ROOT
 from bot.config import load_rules
 from bot.domain.repair import RepairRules, Urgency, add_working_days, ticket_number
 from bot.domain.tickets import (
@@ -19,6 +18,7 @@ from bot.domain.tickets import (
     can_comment,
     check_transition,
 )
+from bot.settings import PROJECT_ROOT
 
 RULES_SECTION = load_rules(PROJECT_ROOT / "config").section("repair")
 RULES = RepairRules.from_config(RULES_SECTION)

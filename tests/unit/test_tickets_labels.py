@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app.settings import PROJECT_ROOT
 from bot.config import load_rules
 from bot.domain.certificates import CertificateRules
 from bot.domain.complaints import ComplaintRules
@@ -13,6 +12,7 @@ from bot.domain.repair import RepairRules
 from bot.domain.tickets import TicketStatus
 from bot.domain.warranty import AssessmentReason, WarrantyStatus
 from bot.i18n import LANGUAGES, Texts
+from bot.settings import PROJECT_ROOT
 
 RULES = load_rules(PROJECT_ROOT / "config")
 TEXTS = Texts.from_dir(PROJECT_ROOT / "config" / "locales", {})

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app.settings import PROJECT_ROOT
 from bot.config import load_rules
 from bot.domain.repair import RepairRules
 from bot.domain.warranty import (
@@ -17,6 +16,7 @@ from bot.domain.warranty import (
     add_years,
     decide_warranty,
 )
+from bot.settings import PROJECT_ROOT
 
 RULES = RepairRules.from_config(load_rules(PROJECT_ROOT / "config").section("repair"))
 IN, OUT, ASSESS = (

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.app.settings import PROJECT_ROOT
 from bot.channels.wechat.render import (
     TEXT_LIMIT_BYTES,
     ImageOut,
@@ -17,6 +16,7 @@ from bot.channels.wechat.render import (
 )
 from bot.engine.types import Button, Reply, button_rows
 from bot.i18n import Texts
+from bot.settings import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")

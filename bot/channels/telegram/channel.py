@@ -21,7 +21,6 @@ from telegram import Bot, BotCommand, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.app.settings import Settings, SettingsError
 from bot.channels.telegram.intake import ALLOWED_UPDATES, ChatQueue, Poller
 from bot.channels.telegram.mapping import CHANNEL, pressed_button, to_incoming
 from bot.channels.telegram.pacing import Pacer, RedisBucket, Sleep, TelegramLimits, shared_bucket
@@ -29,6 +28,7 @@ from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.webhook import webhook_router
 from bot.engine.ports import Answer, DeliveryError, EnginePort, EngineUnavailable, MediaError, Push
 from bot.engine.types import IncomingMessage, Reply
+from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 

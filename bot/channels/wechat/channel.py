@@ -27,7 +27,6 @@ from fastapi.responses import PlainTextResponse
 from redis.asyncio import Redis
 from starlette.requests import ClientDisconnect
 
-from bot.app.settings import Settings, SettingsError
 from bot.channels.wechat.api import TooLarge, WeChatApi, WeChatApiError
 from bot.channels.wechat.outbound import Delivery, load_templates
 from bot.channels.wechat.protocol import (
@@ -55,6 +54,7 @@ from bot.engine.ports import (
     Push,
 )
 from bot.engine.types import IncomingMessage, Reply
+from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 

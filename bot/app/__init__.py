@@ -1,0 +1,1 @@
+"""The application: the one composition root, the HTTP app, `serve` and the demo data."""

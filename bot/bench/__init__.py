@@ -1,0 +1,1 @@
+"""Benchmark harnesses behind `python -m bot bench …` (the arguments are in bot/cli/bench.py)."""
