@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.config import Rules
 from bot.csv_files import CsvProblem, open_table
 from bot.domain.certificates import CertificateCase, CertificateRules, stage_error
 from bot.domain.roster import Home
@@ -213,7 +212,7 @@ async def import_certificates(
     uow_factory: Callable[[], UnitOfWork],
     data: bytes,
     *,
-    rules: Rules,
+    rules: CertificateRules,
     texts: Texts,
     tz: ZoneInfo,
     now: datetime,
@@ -221,14 +220,13 @@ async def import_certificates(
 ) -> ImportReport:
     """Validate the whole file, then apply it in one transaction (or, dry, roll it back).
     Takes the file's bytes so the staff console can pass an upload as the CLI passes a file."""
-    certificate_rules = rules.parsed("certificate", CertificateRules.from_config)
     report = ImportReport(dry_run=dry_run)
-    rows, report.errors = parse_cases(data, certificate_rules)
+    rows, report.errors = parse_cases(data, rules)
     report.rows = len(rows)
     if report.errors:
         return report
     async with uow_factory() as uow:
-        planned = await _plan(uow, rows, certificate_rules, now.astimezone(tz).date(), report)
+        planned = await _plan(uow, rows, rules, now.astimezone(tz).date(), report)
         if report.errors:
             return report
         for change in planned:
@@ -340,7 +338,7 @@ async def import_into(runtime: Runtime, data: bytes, *, dry_run: bool = False) -
     return await import_certificates(
         runtime.uow,
         data,
-        rules=services.rules,
+        rules=services.rules.certificate,
         texts=services.texts,
         tz=runtime.settings.tz,
         now=services.clock(),

@@ -255,13 +255,12 @@ def _owners_import(args: argparse.Namespace) -> int:
 
 
 def _owners_invite_codes(args: argparse.Namespace) -> int:
-    from bot.domain.binding import BindingLimits
     from bot.roster_import import issue_invite_codes, write_codes_csv
 
     async def work(runtime: Runtime) -> int:
         await _upgrade(runtime)
         settings = runtime.settings
-        limits = runtime.services.rules.parsed("binding", BindingLimits.from_config)
+        limits = runtime.services.rules.binding
         now = datetime.now(UTC)
         codes = await issue_invite_codes(
             runtime.uow,

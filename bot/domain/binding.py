@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.config import ConfigError
+from bot.domain.errors import ConfigError
 
 #: No 0/O, 1/I/L: codes are printed on paper and typed by hand.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -35,7 +35,7 @@ class BindingLimits:
                 code_valid_for=timedelta(days=int(section["invite_code_valid_days"])),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"rules.yaml binding: {exc!r}") from exc
+            raise ConfigError(f"binding: {exc!r}") from exc
 
 
 def new_code() -> str:

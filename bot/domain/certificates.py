@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from bot.config import ConfigError
+from bot.domain.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class CertificateRules:
                 ),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"rules.yaml certificate: {exc!r}") from exc
+            raise ConfigError(f"certificate: {exc!r}") from exc
 
     def stages_for(self, mortgage: bool) -> tuple[str, ...]:
         return tuple(stage for stage, mortgage_only in self.stages if mortgage or not mortgage_only)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from bot.config import ConfigError
+from bot.domain.errors import ConfigError
 from bot.domain.repair import add_working_days
 
 
@@ -113,7 +113,7 @@ class ComplaintRules:
                 max_photos=int(section["max_photos"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"rules.yaml complaint: {exc!r}") from exc
+            raise ConfigError(f"complaint: {exc!r}") from exc
 
     def propose_grade(self, text: str, households: int, topic: str) -> GradeProposal:
         folded = text.casefold()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.config import ConfigError
+from bot.domain.errors import ConfigError
 from bot.domain.warranty import WarrantyDecision, decide_warranty
 
 DESIGN_LIFE = "design_life"
@@ -80,7 +80,7 @@ class RepairRules:
                 deadlines=deadlines,
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"rules.yaml repair: {exc!r}") from exc
+            raise ConfigError(f"repair: {exc!r}") from exc
 
     def category(self, category_id: str) -> RepairCategory | None:
         return next((c for c in self.categories if c.id == category_id), None)

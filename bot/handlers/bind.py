@@ -21,7 +21,6 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from bot.domain.binding import (
-    BindingLimits,
     code_usable,
     looks_like_code,
     normalise_code,
@@ -32,10 +31,6 @@ from bot.domain.roster import mask_phone
 from bot.engine.context import Context
 from bot.engine.flow import Flow, Leaving, Outcome, pressed, start_button
 from bot.engine.types import Button, MessageKind, Reply, button_rows
-
-
-def _limits(ctx: Context) -> BindingLimits:
-    return ctx.rules.parsed("binding", BindingLimits.from_config)
 
 
 class BindFlow(Flow):
@@ -133,19 +128,19 @@ class BindFlow(Flow):
         return Outcome([Reply(ctx.t("bind.success", name=name, homes=listing))], start_flow="menu")
 
     async def _locked_out(self, ctx: Context) -> bool:
-        limits = _limits(ctx)
+        limits = ctx.rules.binding
         since = ctx.now - limits.window
         failed = await ctx.uow.roster.failed_attempts_since(ctx.account.id, since)
         return failed >= limits.max_failed_attempts
 
     def _locked_out_outcome(self, ctx: Context) -> Outcome:
-        minutes = int(_limits(ctx).window / timedelta(minutes=1))
+        minutes = int(ctx.rules.binding.window / timedelta(minutes=1))
         return Outcome([self._human_reply(ctx, ctx.t("bind.locked_out", minutes=minutes))])
 
     async def _failed(self, ctx: Context, key: str, *, next_step: str) -> Outcome:
         """Count the failure against the hourly limit and say how many tries are left."""
         await ctx.uow.roster.record_failed_attempt(ctx.account.id, ctx.now)
-        limits = _limits(ctx)
+        limits = ctx.rules.binding
         failed = await ctx.uow.roster.failed_attempts_since(ctx.account.id, ctx.now - limits.window)
         left = max(limits.max_failed_attempts - failed, 0)
         if left == 0:

@@ -5,16 +5,12 @@ button stays valid (the unit id in it is checked against the owner's own homes).
 
 from __future__ import annotations
 
-from bot.domain.certificates import CertificateCase, CertificateRules, progress
+from bot.domain.certificates import CertificateCase, progress
 from bot.domain.roster import Home
 from bot.engine.context import Context
 from bot.engine.flow import Flow, Outcome, start_button
 from bot.engine.types import Reply, button_rows
 from bot.handlers.form import chosen_home, home_buttons, owner_homes, owner_id
-
-
-def certificate_rules(ctx: Context) -> CertificateRules:
-    return ctx.rules.parsed("certificate", CertificateRules.from_config)
 
 
 def stage_label(ctx: Context, stage: str) -> str:
@@ -64,7 +60,7 @@ class CertificateFlow(Flow):
         return Outcome([Reply(text, buttons=button_rows(*rows))])
 
     def _describe(self, ctx: Context, home: Home, case: CertificateCase) -> str:
-        view = progress(case, certificate_rules(ctx))
+        view = progress(case, ctx.rules.certificate)
         stages = "\n".join(
             ctx.t(f"certificate.line_{state.value}", stage=stage_label(ctx, stage))
             for stage, state in view.stages

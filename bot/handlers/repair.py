@@ -7,7 +7,6 @@ The warranty answer, urgency, deadlines and the repeat flag are domain decisions
 
 from __future__ import annotations
 
-from bot.domain.repair import RepairRules
 from bot.domain.roster import Home
 from bot.domain.tickets import Actor, ActorKind, Ticket, TicketError
 from bot.domain.warranty import WarrantyDecision, WarrantyStatus
@@ -30,10 +29,6 @@ LOCATIONS = ("kitchen", "bathroom", "living_room", "bedroom", "balcony", "whole_
 CONTACT_TIMES = ("anytime", "weekday_daytime", "evening", "weekend")
 #: Longest free-text answer for location and contact time (their columns' width).
 MAX_SHORT_ANSWER = 200
-
-
-def repair_rules(ctx: Context) -> RepairRules:
-    return ctx.rules.parsed("repair", RepairRules.from_config)
 
 
 def category_label(ctx: Context, category: str) -> str:
@@ -73,14 +68,14 @@ class RepairFlow(FormFlow):
     async def ask_category(self, ctx: Context, draft: Draft) -> Outcome:
         buttons = [
             Button(category_label(ctx, c.id), f"repair:cat:{c.id}")
-            for c in repair_rules(ctx).categories
+            for c in ctx.rules.repair.categories
         ]
         return self.question(
             ctx, "category", draft, ctx.t("repair.ask_category"), *in_rows(buttons)
         )
 
     async def step_category(self, ctx: Context, draft: Draft) -> Outcome:
-        rules = repair_rules(ctx)
+        rules = ctx.rules.repair
         category = choice(ctx, self.name, "cat") or ""
         if rules.category(category) is None:
             return await self.reask(ctx, "category", draft)
@@ -128,12 +123,12 @@ class RepairFlow(FormFlow):
         return await self.forward(ctx, {**draft, "description": text}, "description", "photos")
 
     async def ask_photos(self, ctx: Context, draft: Draft) -> Outcome:
-        text = ctx.t("repair.ask_photos", limit=repair_rules(ctx).max_photos)
+        text = ctx.t("repair.ask_photos", limit=ctx.rules.repair.max_photos)
         return self.question(ctx, "photos", draft, text, [self.done_button(ctx)])
 
     async def step_photos(self, ctx: Context, draft: Draft) -> Outcome:
         next_step = "confirm" if draft.get("append_to") else "location"
-        return await self.photos_step(ctx, draft, "photos", next_step, repair_rules(ctx).max_photos)
+        return await self.photos_step(ctx, draft, "photos", next_step, ctx.rules.repair.max_photos)
 
     async def ask_location(self, ctx: Context, draft: Draft) -> Outcome:
         buttons = [Button(ctx.t(f"repair.loc_{x}"), f"repair:loc:{x}") for x in LOCATIONS]
@@ -180,7 +175,7 @@ class RepairFlow(FormFlow):
         return next((home for home in homes if home.unit_id == draft["unit_id"]), None)
 
     def _summary(self, ctx: Context, draft: Draft, home: Home) -> str:
-        rules = repair_rules(ctx)
+        rules = ctx.rules.repair
         values = {
             "home": home.label,
             "category": category_label(ctx, draft["category"]),
@@ -210,7 +205,7 @@ class RepairFlow(FormFlow):
         )
         ticket = await submit_repair(
             ctx.uow,
-            repair_rules(ctx),
+            ctx.rules.repair,
             report,
             home,
             account_id=ctx.account.id,

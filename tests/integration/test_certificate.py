@@ -24,7 +24,7 @@ async def run_import(
     return await import_certificates(
         runtime.uow,
         (HEADER + "".join(line + "\n" for line in lines)).encode(),
-        rules=runtime.services.rules,
+        rules=runtime.services.rules.certificate,
         texts=runtime.services.texts,
         tz=runtime.settings.tz,
         now=clock(),

@@ -10,14 +10,13 @@ from bot.certificates_import import KEEP, CaseRow, merge, parse_cases
 from bot.config import load_rules
 from bot.domain.certificates import (
     CertificateCase,
-    CertificateRules,
     StageState,
     progress,
     stage_error,
 )
 from bot.settings import PROJECT_ROOT
 
-RULES = CertificateRules.from_config(load_rules(PROJECT_ROOT / "config").section("certificate"))
+RULES = load_rules(PROJECT_ROOT / "config").certificate
 HEADER = "project,building,unit,stage,stage_date,mortgage,eta,outstanding_items,note\n"
 
 

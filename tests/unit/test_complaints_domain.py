@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import load_rules
-from bot.domain.complaints import ComplaintGrade, ComplaintRules, ServiceHours
+from bot.domain.complaints import ComplaintGrade, ServiceHours
 from bot.settings import PROJECT_ROOT
 
 RULES_FILE = load_rules(PROJECT_ROOT / "config")
-RULES = ComplaintRules.from_config(RULES_FILE.section("complaint"))
-HOURS = ServiceHours.parse(str(RULES_FILE.company["hotline_hours"]))
+RULES = RULES_FILE.complaint
+HOURS = RULES_FILE.service_hours
 SH = ZoneInfo("Asia/Shanghai")
 G1, G2, G3 = ComplaintGrade.G1, ComplaintGrade.G2, ComplaintGrade.G3
 

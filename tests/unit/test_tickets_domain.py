@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import load_rules
+from bot.config import load_raw_rules
 from bot.domain.repair import RepairRules, Urgency, add_working_days, ticket_number
 from bot.domain.tickets import (
     TRANSITIONS,
@@ -20,7 +20,7 @@ from bot.domain.tickets import (
 )
 from bot.settings import PROJECT_ROOT
 
-RULES_SECTION = load_rules(PROJECT_ROOT / "config").section("repair")
+RULES_SECTION = load_raw_rules(PROJECT_ROOT / "config")["repair"]
 RULES = RepairRules.from_config(RULES_SECTION)
 SH = ZoneInfo("Asia/Shanghai")
 S = TicketStatus

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import load_rules
-from bot.domain.repair import RepairRules
 from bot.domain.warranty import (
     AssessmentReason,
     WarrantyDecision,
@@ -18,7 +17,7 @@ from bot.domain.warranty import (
 )
 from bot.settings import PROJECT_ROOT
 
-RULES = RepairRules.from_config(load_rules(PROJECT_ROOT / "config").section("repair"))
+RULES = load_rules(PROJECT_ROOT / "config").repair
 IN, OUT, ASSESS = (
     WarrantyStatus.IN_WARRANTY,
     WarrantyStatus.OUT_OF_WARRANTY,
