@@ -15,9 +15,10 @@ from typing import Any
 
 from bot.domain.binding import BindingLimits
 from bot.domain.certificates import CertificateRules
-from bot.domain.complaints import ComplaintRules, ServiceHours
+from bot.domain.complaints import ComplaintRules
 from bot.domain.errors import ConfigError
 from bot.domain.repair import RepairRules
+from bot.domain.service_hours import ServiceHours
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ Escalation waiting for staff. Diagram: docs/flows.md.
 
 from __future__ import annotations
 
-from bot.domain.complaints import ComplaintRules
+from bot.domain.complaints import ComplaintGrade, ComplaintRules
 from bot.engine.context import Context
 from bot.engine.flow import Outcome, pressed, start_button
 from bot.engine.types import Button, Reply, button_rows
@@ -30,7 +30,7 @@ def households_options(rules: ComplaintRules) -> dict[int, str]:
     return {
         1: "complaint.households_one",
         rules.group_households_g2: "complaint.households_some",
-        rules.group_households_g1: "complaint.households_many",
+        rules.group_people_g1: "complaint.households_many",
     }
 
 
@@ -142,8 +142,9 @@ class ComplaintFlow(FormFlow):
             ctx.now,
             ctx.services.settings.tz,
         )
+        g1 = complaint.details.proposal.grade is ComplaintGrade.G1
         text = ctx.t(
-            "complaint.filed",
+            "complaint.filed_g1" if g1 else "complaint.filed",
             number=complaint.id,
             order_due=local_time(ctx, complaint.details.order_due),
         )

@@ -35,11 +35,15 @@ def category_label(ctx: Context, category: str) -> str:
     return ctx.t(f"repair.category_{category}")
 
 
-def warranty_text(ctx: Context, decision: WarrantyDecision) -> str:
+def warranty_text(ctx: Context, decision: WarrantyDecision, category_id: str) -> str:
+    """A structure's date comes from the design life the company entered for the project, and
+    says so."""
     if decision.status is WarrantyStatus.NEEDS_ASSESSMENT:
         return ctx.t(f"repair.warranty_assess_{decision.reason}")
     until = decision.until.isoformat() if decision.until else ""
-    return ctx.t(f"repair.warranty_{decision.status.value}", until=until)
+    category = ctx.rules.repair.category(category_id)
+    basis = "_design_life" if category and category.design_life else ""
+    return ctx.t(f"repair.warranty_{decision.status.value}{basis}", until=until)
 
 
 def short_answer(ctx: Context, prefix: str, kind: str, options: tuple[str, ...]) -> str | None:
@@ -184,14 +188,16 @@ class RepairFlow(FormFlow):
         }
         if draft.get("append_to"):
             return ctx.t("repair.summary_append", **values)
-        decision = rules.warranty(draft["category"], home.handover_date, ctx.local_now().date())
+        decision = rules.warranty(
+            draft["category"], home.handover_date, ctx.local_now().date(), project=home.project
+        )
         urgency = rules.urgency(draft["category"], draft["description"])
         return ctx.t(
             "repair.summary",
             **values,
             location=draft["location"],
             contact=draft["contact"],
-            warranty=warranty_text(ctx, decision),
+            warranty=warranty_text(ctx, decision, draft["category"]),
             urgency=ctx.t(f"repair.urgency_{urgency.value}"),
         )
 
@@ -205,7 +211,7 @@ class RepairFlow(FormFlow):
         )
         ticket = await submit_repair(
             ctx.uow,
-            ctx.rules.repair,
+            ctx.rules,
             report,
             home,
             account_id=ctx.account.id,
@@ -219,9 +225,12 @@ class RepairFlow(FormFlow):
         return ctx.t(
             "repair.submitted",
             number=ticket.number,
-            warranty=warranty_text(ctx, ticket.warranty),
+            warranty=warranty_text(ctx, ticket.warranty, ticket.category),
             respond_by=local_time(ctx, ticket.respond_by),
             visit_by=local_time(ctx, ticket.visit_by),
+            plan=ctx.t("repair.plan_note", plan_by=local_time(ctx, ticket.resolve_by))
+            if ctx.rules.repair.is_complex(ticket.category)
+            else "",
             repeat=ctx.t("repair.repeat_note") if ticket.is_repeat else "",
         )
 
