@@ -11,8 +11,9 @@ import asyncio
 import importlib
 import logging
 import sys
+import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,7 +136,21 @@ def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     demo.add_argument("--script", type=Path, help="feed owner lines from FILE, print replies")
     demo.add_argument("--lang", choices=["zh", "en"], help="the owner's platform language")
     demo.add_argument("--user", default="demo-owner", help="console user id (default: %(default)s)")
+    demo.add_argument(
+        "--now",
+        type=_moment,
+        help="start the clock at this moment, e.g. 2026-11-23T10:00+08:00, so a scripted tour "
+        "reads the same on any day (warranty answers and deadlines depend on today)",
+    )
     demo.set_defaults(func=_demo)
+
+
+def _moment(text: str) -> datetime:
+    """An ISO 8601 moment with its UTC offset: a clock without one would be ambiguous."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset, e.g. +08:00")
+    return moment
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -162,13 +177,20 @@ def _demo(args: argparse.Namespace) -> int:
             )
         return 0
 
-    return run_async(work, with_channels=False)
+    options: dict[str, Any] = {"clock": clock_from(args.now)} if args.now else {}
+    return run_async(work, with_channels=False, **options)
+
+
+def clock_from(start: datetime) -> Callable[[], datetime]:
+    """A clock that starts at `start` and runs at the real pace, so events keep their order."""
+    started = time.monotonic()
+    return lambda: start.astimezone(UTC) + timedelta(seconds=time.monotonic() - started)
 
 
 async def _seed(runtime: Runtime) -> list[tuple[str, str]]:
     from bot.demo import seed_demo
 
-    return await seed_demo(runtime, datetime.now(UTC))
+    return await seed_demo(runtime, runtime.services.clock())
 
 
 async def _print_demo_banner(runtime: Runtime) -> None:

@@ -66,6 +66,7 @@ class CertificateFlow(Flow):
             for stage, state in view.stages
         )
         outstanding = [ctx.t(f"certificate.item_{item}") for item, open_ in view.checklist if open_]
+        ours = [ctx.t(f"certificate.item_{item}") for item, open_ in view.company if open_]
         return ctx.t(
             "certificate.case",
             home=home.label,
@@ -83,5 +84,8 @@ class CertificateFlow(Flow):
             )
             if outstanding
             else ctx.t("certificate.nothing_outstanding"),
+            company=ctx.t("certificate.we_obtain", items=ctx.t("certificate.separator").join(ours))
+            if ours
+            else "",
             note=ctx.t("certificate.note", note=case.note) if case.note else "",
         )
