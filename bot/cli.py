@@ -29,6 +29,7 @@ FEATURE_COMMANDS = {
     "faq": "bot.faq.cli",
     "certificates": "bot.certificates_import",
     "wechat": "bot.channels.wechat_cli",
+    "rules": "bot.rules_cli",
 }
 BENCHMARKS = ("bot.faq.cli", "bot.channels.telegram_bench", "bot.channels.wechat_cli")
 CORE_COMMANDS = ("run", "demo", "db", "owners")
@@ -122,6 +123,10 @@ def _run(args: argparse.Namespace) -> int:
     from bot.server import serve
 
     async def work(runtime: Runtime) -> int:
+        if runtime.settings.environment == "production":
+            from bot.rules_cli import warn_unsigned
+
+            warn_unsigned(runtime.services.rules)
         if args.demo_data:
             await _upgrade(runtime)
             await _print_demo_banner(runtime)

@@ -19,6 +19,7 @@ from bot.domain.complaints import ComplaintRules
 from bot.domain.errors import ConfigError
 from bot.domain.repair import RepairRules
 from bot.domain.service_hours import ServiceHours
+from bot.domain.sign_off import PendingValue, pending_values
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class CompanyRules:
     certificate: CertificateRules
     #: The largest photo an owner may send (repair.max_photo_bytes).
     max_photo_bytes: int
+    #: DEFAULT and SAMPLE values owners see, until the company signs them off.
+    awaiting_sign_off: tuple[PendingValue, ...]
 
     @classmethod
     def from_config(cls, raw: Mapping[str, Any]) -> CompanyRules:
@@ -78,6 +81,7 @@ class CompanyRules:
             complaint=ComplaintRules.from_config(section(raw, "complaint")),
             certificate=CertificateRules.from_config(section(raw, "certificate")),
             max_photo_bytes=max_photo_bytes,
+            awaiting_sign_off=pending_values(raw),
         )
 
     @property
