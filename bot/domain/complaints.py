@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.domain.errors import ConfigError
+from bot.domain.errors import ConfigError, amount, whole
 from bot.domain.repair import add_working_days
 from bot.domain.service_hours import ServiceHours
 
@@ -77,23 +77,23 @@ class ComplaintRules:
             resolution = section["resolution"]
             topics = section["topics"]
             return cls(
-                order_within=timedelta(hours=float(section["order_within_hours"])),
+                order_within=timedelta(hours=amount(section, "order_within_hours")),
                 handoff_first_reply=timedelta(
-                    minutes=float(section["handoff_first_reply_minutes"])
+                    minutes=amount(section, "handoff_first_reply_minutes")
                 ),
                 resolution={
-                    ComplaintGrade.G1: timedelta(hours=float(resolution["G1_hours"])),
-                    ComplaintGrade.G2: timedelta(hours=float(resolution["G2_hours"])),
-                    ComplaintGrade.G3: int(resolution["G3_working_days"]),
+                    ComplaintGrade.G1: timedelta(hours=amount(resolution, "G1_hours")),
+                    ComplaintGrade.G2: timedelta(hours=amount(resolution, "G2_hours")),
+                    ComplaintGrade.G3: whole(resolution, "G3_working_days"),
                 },
                 g1_keywords=tuple(str(w) for w in section["g1_keywords"]),
                 g1_company_keywords=tuple(str(w) for w in section["g1_company_keywords"]),
                 g2_keywords=tuple(str(w) for w in section["g2_keywords"]),
                 g2_topics=frozenset(str(t["id"]) for t in topics if t.get("group_risk")),
                 topics=tuple(str(t["id"]) for t in topics),
-                group_households_g2=int(section["group_households_g2"]),
-                group_people_g1=int(section["group_people_g1"]),
-                max_photos=int(section["max_photos"]),
+                group_households_g2=whole(section, "group_households_g2"),
+                group_people_g1=whole(section, "group_people_g1"),
+                max_photos=whole(section, "max_photos"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"complaint: {exc!r}") from exc

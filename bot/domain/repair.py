@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.domain.errors import ConfigError
+from bot.domain.errors import ConfigError, whole
 from bot.domain.service_hours import ServiceHours
 from bot.domain.warranty import AssessmentReason, WarrantyDecision, WarrantyStatus, decide_warranty
 
@@ -79,10 +79,10 @@ class RepairRules:
             categories = tuple(_category(item, deadlines) for item in section["categories"])
             return cls(
                 categories=categories,
-                max_photos=int(section["max_photos"]),
-                same_issue_window=timedelta(days=int(section["same_issue_window_days"])),
-                repeat_window=timedelta(days=int(section["repeat_window_days"])),
-                repeat_min_closed=int(section["repeat_min_closed"]),
+                max_photos=whole(section, "max_photos"),
+                same_issue_window=timedelta(days=whole(section, "same_issue_window_days")),
+                repeat_window=timedelta(days=whole(section, "repeat_window_days")),
+                repeat_min_closed=whole(section, "repeat_min_closed"),
                 deadlines=deadlines,
                 design_life_years={
                     str(project): int(years)

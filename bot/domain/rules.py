@@ -16,7 +16,7 @@ from typing import Any
 from bot.domain.binding import BindingLimits
 from bot.domain.certificates import CertificateRules
 from bot.domain.complaints import ComplaintRules
-from bot.domain.errors import ConfigError
+from bot.domain.errors import ConfigError, whole
 from bot.domain.repair import RepairRules
 from bot.domain.service_hours import ServiceHours
 from bot.domain.sign_off import PendingValue, pending_values
@@ -71,7 +71,7 @@ class CompanyRules:
         """Every section parsed now; a ConfigError names the section (and key) at fault."""
         repair = section(raw, "repair")
         try:
-            max_photo_bytes = int(repair["max_photo_bytes"])
+            max_photo_bytes = whole(repair, "max_photo_bytes")
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"repair: {exc!r}") from exc
         return cls(

@@ -79,7 +79,16 @@ def test_no_owner_text_is_hard_coded_in_handlers() -> None:
 @pytest.mark.parametrize(
     ("before", "after", "error"),
     [
-        ("max_failed_attempts: 5", "max_failed_attempts: x", r"rules\.yaml: binding: .*'x'"),
+        (
+            "max_failed_attempts: 5",
+            "max_failed_attempts: x",
+            r"rules\.yaml: binding: .*max_failed_attempts must be a whole number, not 'x'",
+        ),
+        (
+            "order_within_hours: 1 ",
+            "order_within_hours: soon ",
+            r"rules\.yaml: complaint: .*order_within_hours must be a number, not 'soon'",
+        ),
         (
             'hotline_hours: "08:00-18:00"',
             "hotline_hrs: 8",
