@@ -1,54 +1,40 @@
-"""Reads the YAML a property company edits (`config/rules.yaml`). Domain modules parse their own
-sections (`Rules.parsed(section, parse)`), so adding a rule never touches this loader; each
-section is parsed once, not at every conversation step."""
+"""Reads the YAML a property company edits (`config/rules.yaml`) into one typed `CompanyRules`.
+Domain modules give their own sections meaning; this loader only reads the file and names it in
+every error, so a broken file stops start-up with the file and the key at fault."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import yaml
 
-T = TypeVar("T")
+from bot.domain.errors import ConfigError
+from bot.domain.rules import CompanyRules
+
+__all__ = ["ConfigError", "load_raw_rules", "load_rules", "rules_path"]
 
 
-class ConfigError(Exception):
-    pass
+def rules_path(config_dir: Path) -> Path:
+    return config_dir / "rules.yaml"
 
 
-@dataclass(frozen=True)
-class Rules:
-    raw: Mapping[str, Any]
-    _parsed: dict[tuple[str, object], object] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-
-    def parsed(self, name: str, parse: Callable[[Mapping[str, Any]], T]) -> T:
-        """The section `name` as `parse` reads it, parsed on first use and kept."""
-        key = (name, parse)
-        if key not in self._parsed:
-            self._parsed[key] = parse(self.section(name))
-        return cast(T, self._parsed[key])
-
-    def section(self, name: str) -> Mapping[str, Any]:
-        value = self.raw.get(name)
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"config/rules.yaml has no section {name!r}")
-        return value
-
-    @property
-    def company(self) -> Mapping[str, Any]:
-        return self.section("company")
-
-
-def load_rules(config_dir: Path) -> Rules:
-    path = config_dir / "rules.yaml"
+def load_raw_rules(config_dir: Path) -> Mapping[str, Any]:
+    """The file as written, for checks that look at values before they are given meaning."""
+    path = rules_path(config_dir)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{path} must be a mapping")
-    return Rules(raw)
+    return raw
+
+
+def load_rules(config_dir: Path) -> CompanyRules:
+    raw = load_raw_rules(config_dir)
+    try:
+        return CompanyRules.from_config(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{rules_path(config_dir)}: {exc}") from exc

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     bot_host: str = "127.0.0.1"
     bot_port: int = Field(default=8080, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: In production, `run` warns about rules.yaml values still awaiting the company's sign-off.
+    environment: Literal["development", "production"] = "development"
     default_language: Literal["zh", "en"] = "zh"
     #: Public https base of this server, for links in template messages and survey pages.
     public_base_url: str = "http://127.0.0.1:8080"

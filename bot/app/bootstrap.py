@@ -16,11 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.console import ConsoleChannel
-from bot.config import Rules, load_rules
-from bot.domain.binding import BindingLimits
-from bot.domain.certificates import CertificateRules
-from bot.domain.complaints import ComplaintRules
-from bot.domain.repair import RepairRules
+from bot.config import load_rules
 from bot.engine.context import Services
 from bot.engine.engine import Engine
 from bot.engine.ports import ChannelAdapter, ChannelGateway
@@ -80,35 +76,19 @@ class Runtime:
         await self.db.dispose()
 
 
-def text_defaults(company: dict[str, object]) -> dict[str, object]:
-    """Company values every text may use: {hotline}, {company_name} …"""
-    values = dict(company)
-    values["company_name"] = company.get("name", "")
-    values["company_name_en"] = company.get("name_en", "")
-    return values
-
-
-def check_rules(rules: Rules) -> None:
-    """Parse every section now: a mistake in rules.yaml stops start-up, not a conversation."""
-    rules.parsed("binding", BindingLimits.from_config)
-    rules.parsed("repair", RepairRules.from_config)
-    rules.parsed("complaint", ComplaintRules.from_config)
-    rules.parsed("certificate", CertificateRules.from_config)
-
-
 def build_services(
     settings: Settings,
     clock: Callable[[], datetime] = utc_now,
     faq: FaqMatcher | None = None,
 ) -> Services:
+    """Every rule is parsed here, once: a mistake in rules.yaml stops start-up, not a
+    conversation."""
     rules = load_rules(settings.config_dir)
-    check_rules(rules)
-    repair = rules.section("repair")
     return Services(
         settings=settings,
         rules=rules,
-        texts=Texts.from_dir(settings.config_dir / "locales", text_defaults(dict(rules.company))),
-        media=MediaStore(settings.media_dir, int(repair["max_photo_bytes"])),
+        texts=Texts.from_dir(settings.config_dir / "locales", rules.company.text_values()),
+        media=MediaStore(settings.media_dir, rules.max_photo_bytes),
         faq=faq or FaqMatcher.from_config(settings.config_dir),
         faq_misses=MissLog(settings.media_dir.parent / "faq_misses.jsonl"),
         clock=clock,

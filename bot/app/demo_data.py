@@ -70,7 +70,7 @@ async def import_certificates_into(
     return await import_certificates(
         runtime.uow,
         data,
-        rules=services.rules,
+        rules=services.rules.certificate,
         texts=services.texts,
         tz=runtime.settings.tz,
         now=services.clock(),

@@ -13,6 +13,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.app.bootstrap import Runtime
 from bot.app.http import create_app
 from bot.channels.console import chat
+from bot.domain.rules import CompanyRules
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,8 @@ OUTBOX_TICK_SECONDS = 2
 
 
 async def serve(runtime: Runtime, *, console_user: str | None) -> None:
+    if runtime.settings.environment == "production":
+        _warn_unsigned(runtime.services.rules)
     await runtime.upgrade_database()
     scheduler = AsyncIOScheduler(timezone=runtime.settings.timezone)
     scheduler.add_job(
@@ -70,3 +73,14 @@ def _explain_channels(runtime: Runtime) -> None:
             "(see README, 'WeChat') to turn it on."
         )
     log.info("HTTP server on http://%s:%s (health: /healthz)", settings.bot_host, settings.bot_port)
+
+
+def _warn_unsigned(rules: CompanyRules) -> None:
+    """One line at start-up in production: how many promises still rest on unsigned values."""
+    count = len(rules.awaiting_sign_off)
+    if count:
+        log.warning(
+            "%d value(s) in rules.yaml are DEFAULT or SAMPLE and await the company's sign-off; "
+            "owners see them. List: python -m bot rules check",
+            count,
+        )

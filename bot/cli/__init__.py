@@ -22,6 +22,7 @@ COMMAND_GROUPS = {
     "owners": "bot.cli.owners",
     "certificates": "bot.cli.certificates",
     "faq": "bot.cli.faq",
+    "rules": "bot.cli.rules",
     "wechat": "bot.cli.wechat",
     "bench": "bot.cli.bench",
 }

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.app.demo_data import seed_demo
 from bot.cli.common import SubParsers, run_migrated
@@ -20,7 +22,27 @@ def add_commands(commands: SubParsers[argparse.ArgumentParser]) -> None:
     demo.add_argument("--script", type=Path, help="feed owner lines from FILE, print replies")
     demo.add_argument("--lang", choices=["zh", "en"], help="the owner's platform language")
     demo.add_argument("--user", default="demo-owner", help="console user id (default: %(default)s)")
+    demo.add_argument(
+        "--now",
+        type=_moment,
+        help="start the clock at this moment, e.g. 2026-11-23T10:00+08:00, so a scripted tour "
+        "reads the same on any day (warranty answers and deadlines depend on today)",
+    )
     demo.set_defaults(func=_demo)
+
+
+def _moment(text: str) -> datetime:
+    """An ISO 8601 moment with its UTC offset: a clock without one would be ambiguous."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset, e.g. +08:00")
+    return moment
+
+
+def clock_from(start: datetime) -> Callable[[], datetime]:
+    """A clock that starts at `start` and runs at the real pace, so events keep their order."""
+    started = time.monotonic()
+    return lambda: start.astimezone(UTC) + timedelta(seconds=time.monotonic() - started)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -31,7 +53,7 @@ def _demo(args: argparse.Namespace) -> int:
         if args.script is None:
             await print_demo_banner(runtime)
         else:
-            await seed_demo(runtime, datetime.now(UTC))
+            await seed_demo(runtime, runtime.services.clock())
         lines = args.script.open(encoding="utf-8") if args.script else sys.stdin
         with lines:
             await chat(
@@ -45,11 +67,12 @@ def _demo(args: argparse.Namespace) -> int:
             )
         return 0
 
-    return run_migrated(work, with_channels=False, with_console=True)
+    options: dict[str, Any] = {"clock": clock_from(args.now)} if args.now else {}
+    return run_migrated(work, with_channels=False, with_console=True, **options)
 
 
 async def print_demo_banner(runtime: Runtime) -> None:
-    unused = await seed_demo(runtime, datetime.now(UTC))
+    unused = await seed_demo(runtime, runtime.services.clock())
     print("Demo data is ready. Bind as a demo owner by typing one of these lines:")
     for code, label in unused[:3]:
         print(f"  绑定 {code}    ({label})")

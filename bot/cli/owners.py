@@ -60,12 +60,11 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _invite_codes(args: argparse.Namespace) -> int:
-    from bot.domain.binding import BindingLimits
     from bot.services.roster import issue_invite_codes, write_codes_csv
 
     async def work(runtime: Runtime) -> int:
         settings = runtime.settings
-        limits = runtime.services.rules.parsed("binding", BindingLimits.from_config)
+        limits = runtime.services.rules.binding
         now = datetime.now(UTC)
         codes = await issue_invite_codes(
             runtime.uow,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.config import ConfigError
+from bot.domain.errors import ConfigError, whole
 
 #: No 0/O, 1/I/L: codes are printed on paper and typed by hand.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -30,12 +30,12 @@ class BindingLimits:
     def from_config(cls, section: Mapping[str, Any]) -> BindingLimits:
         try:
             return cls(
-                max_failed_attempts=int(section["max_failed_attempts"]),
-                window=timedelta(minutes=int(section["failed_attempt_window_minutes"])),
-                code_valid_for=timedelta(days=int(section["invite_code_valid_days"])),
+                max_failed_attempts=whole(section, "max_failed_attempts"),
+                window=timedelta(minutes=whole(section, "failed_attempt_window_minutes")),
+                code_valid_for=timedelta(days=whole(section, "invite_code_valid_days")),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"rules.yaml binding: {exc!r}") from exc
+            raise ConfigError(f"binding: {exc!r}") from exc
 
 
 def new_code() -> str:

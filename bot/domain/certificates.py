@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from bot.config import ConfigError
+from bot.domain.errors import ConfigError
 
 T = TypeVar("T")
 
@@ -22,8 +22,12 @@ T = TypeVar("T")
 class CertificateRules:
     #: (stage id, mortgage only) in order.
     stages: tuple[tuple[str, bool], ...]
+    #: What the owner brings, signs, hands back or pays.
     checklist: tuple[str, ...]
     checklist_mortgage_extra: tuple[str, ...]
+    #: Papers the company obtains for the owner (002: "交至代管银行,并取得交款凭证" …).
+    company_obtains: tuple[str, ...]
+    company_obtains_mortgage_extra: tuple[str, ...]
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> CertificateRules:
@@ -32,25 +36,36 @@ class CertificateRules:
                 stages=tuple(
                     (str(s["id"]), bool(s.get("mortgage_only", False))) for s in section["stages"]
                 ),
-                checklist=tuple(str(item) for item in section["checklist"]),
-                checklist_mortgage_extra=tuple(
-                    str(item) for item in section.get("checklist_mortgage_extra") or ()
-                ),
+                checklist=_items(section, "checklist"),
+                checklist_mortgage_extra=_items(section, "checklist_mortgage_extra"),
+                company_obtains=_items(section, "company_obtains"),
+                company_obtains_mortgage_extra=_items(section, "company_obtains_mortgage_extra"),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"rules.yaml certificate: {exc!r}") from exc
+            raise ConfigError(f"certificate: {exc!r}") from exc
 
     def stages_for(self, mortgage: bool) -> tuple[str, ...]:
         return tuple(stage for stage, mortgage_only in self.stages if mortgage or not mortgage_only)
 
-    def checklist_for(self, mortgage: bool) -> tuple[str, ...]:
+    def owner_items(self, mortgage: bool) -> tuple[str, ...]:
         return self.checklist + (self.checklist_mortgage_extra if mortgage else ())
+
+    def company_items(self, mortgage: bool) -> tuple[str, ...]:
+        return self.company_obtains + (self.company_obtains_mortgage_extra if mortgage else ())
+
+    def checklist_for(self, mortgage: bool) -> tuple[str, ...]:
+        """Every item of a new case, all still to do: the owner's, then the company's."""
+        return self.owner_items(mortgage) + self.company_items(mortgage)
 
     def all_stage_ids(self) -> frozenset[str]:
         return frozenset(stage for stage, _ in self.stages)
 
     def all_items(self) -> frozenset[str]:
-        return frozenset(self.checklist + self.checklist_mortgage_extra)
+        return frozenset(self.checklist_for(mortgage=True))
+
+
+def _items(section: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    return tuple(str(item) for item in section.get(key) or ())
 
 
 @dataclass(frozen=True)
@@ -78,8 +93,10 @@ class StageState(enum.StrEnum):
 class CaseProgress:
     stages: tuple[tuple[str, StageState], ...]
     next_stage: str | None
-    #: (item, still outstanding) in checklist order.
+    #: (item, still outstanding) in checklist order: what the owner brings or pays.
     checklist: tuple[tuple[str, bool], ...]
+    #: (item, still outstanding): what the company is obtaining for the owner.
+    company: tuple[tuple[str, bool], ...]
 
 
 def progress(case: CertificateCase, rules: CertificateRules) -> CaseProgress:
@@ -98,8 +115,9 @@ def progress(case: CertificateCase, rules: CertificateRules) -> CaseProgress:
     )
     next_stage = order[current + 1] if 0 <= current < len(order) - 1 else None
     outstanding = set(case.outstanding)
-    checklist = tuple((item, item in outstanding) for item in rules.checklist_for(case.mortgage))
-    return CaseProgress(states, next_stage, checklist)
+    checklist = tuple((item, item in outstanding) for item in rules.owner_items(case.mortgage))
+    company = tuple((item, item in outstanding) for item in rules.company_items(case.mortgage))
+    return CaseProgress(states, next_stage, checklist, company)
 
 
 def stage_error(stage: str, mortgage: bool, rules: CertificateRules) -> str | None:

@@ -2,13 +2,16 @@
 
 The bot only *proposes* a grade; 客服部 staff set it ("根据影响程度", 000):
 
-- 一级 G1: a G1 keyword (banners, petitions, media…) or `group_households_g1`+ households;
+- 一级 G1: a behaviour the source names ("拉条幅、穿统一服装、聚众讨说法、上访政府", 000),
+  one of the company's own additions (媒体, 记者, 报警…: `g1_company_keywords`), or
+  `group_people_g1`+ people ("10人以上客户", people, not households);
 - 二级 G2: a G2 keyword, `group_households_g2`+ households, or a topic with group risk
   (规划设计、工程进度、重大质量、配套功能变更、教育配套, 000 第六条);
 - 三级 G3: everything else ("一般、单户的投诉未涉及共性问题的").
 
 Deadlines start when someone can act: a complaint received outside the service hours counts
-from the next opening (DEFAULT, not in source). The 督办令 is due `order_within_hours` later
+from the next opening (DEFAULT, not in source), except a 一级 one, which starts at once at any
+hour ("一把手必须第一时间亲自安排", 000). The 督办令 is due `order_within_hours` later
 ("受理投诉后1小时内", 000), the resolution per grade.
 """
 
@@ -17,11 +20,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.config import ConfigError
+from bot.domain.errors import ConfigError, amount, whole
 from bot.domain.repair import add_working_days
+from bot.domain.service_hours import ServiceHours
 
 
 class ComplaintGrade(enum.StrEnum):
@@ -46,30 +50,6 @@ class EscalationReason(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class ServiceHours:
-    opens: time
-    closes: time
-
-    @classmethod
-    def parse(cls, text: str) -> ServiceHours:
-        """ "08:00-18:00" as written in rules.yaml company.hotline_hours."""
-        opens, _, closes = text.replace("—", "-").partition("-")
-        return cls(_clock(opens), _clock(closes))
-
-    def next_open(self, local: datetime) -> datetime:
-        """`local` itself when staff are at work, else the next opening time."""
-        if self.opens <= local.time() < self.closes:
-            return local
-        day = local.date() if local.time() < self.opens else local.date() + timedelta(days=1)
-        return datetime.combine(day, self.opens, tzinfo=local.tzinfo)
-
-
-def _clock(text: str) -> time:
-    hours, _, minutes = text.strip().partition(":")
-    return time(int(hours), int(minutes or 0))
-
-
-@dataclass(frozen=True)
 class GradeProposal:
     grade: ComplaintGrade
     #: Why, for staff: "keyword:拉横幅", "households:12", "topic:planning".
@@ -82,11 +62,13 @@ class ComplaintRules:
     handoff_first_reply: timedelta
     resolution: Mapping[ComplaintGrade, timedelta | int]
     g1_keywords: tuple[str, ...]
+    #: The company's own 一级 keywords, beyond the behaviours the source names.
+    g1_company_keywords: tuple[str, ...]
     g2_keywords: tuple[str, ...]
     g2_topics: frozenset[str]
     topics: tuple[str, ...]
     group_households_g2: int
-    group_households_g1: int
+    group_people_g1: int
     max_photos: int
 
     @classmethod
@@ -95,31 +77,35 @@ class ComplaintRules:
             resolution = section["resolution"]
             topics = section["topics"]
             return cls(
-                order_within=timedelta(hours=float(section["order_within_hours"])),
+                order_within=timedelta(hours=amount(section, "order_within_hours")),
                 handoff_first_reply=timedelta(
-                    minutes=float(section["handoff_first_reply_minutes"])
+                    minutes=amount(section, "handoff_first_reply_minutes")
                 ),
                 resolution={
-                    ComplaintGrade.G1: timedelta(hours=float(resolution["G1_hours"])),
-                    ComplaintGrade.G2: timedelta(hours=float(resolution["G2_hours"])),
-                    ComplaintGrade.G3: int(resolution["G3_working_days"]),
+                    ComplaintGrade.G1: timedelta(hours=amount(resolution, "G1_hours")),
+                    ComplaintGrade.G2: timedelta(hours=amount(resolution, "G2_hours")),
+                    ComplaintGrade.G3: whole(resolution, "G3_working_days"),
                 },
                 g1_keywords=tuple(str(w) for w in section["g1_keywords"]),
+                g1_company_keywords=tuple(str(w) for w in section["g1_company_keywords"]),
                 g2_keywords=tuple(str(w) for w in section["g2_keywords"]),
                 g2_topics=frozenset(str(t["id"]) for t in topics if t.get("group_risk")),
                 topics=tuple(str(t["id"]) for t in topics),
-                group_households_g2=int(section["group_households_g2"]),
-                group_households_g1=int(section["group_households_g1"]),
-                max_photos=int(section["max_photos"]),
+                group_households_g2=whole(section, "group_households_g2"),
+                group_people_g1=whole(section, "group_people_g1"),
+                max_photos=whole(section, "max_photos"),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"rules.yaml complaint: {exc!r}") from exc
+            raise ConfigError(f"complaint: {exc!r}") from exc
 
     def propose_grade(self, text: str, households: int, topic: str) -> GradeProposal:
+        """`households` is the owner's answer to "how many households or people": its top
+        option is `group_people_g1` people."""
         folded = text.casefold()
         g1 = [f"keyword:{w}" for w in self.g1_keywords if w.casefold() in folded]
-        if households >= self.group_households_g1:
-            g1.append(f"households:{households}")
+        g1 += [f"company_keyword:{w}" for w in self.g1_company_keywords if w.casefold() in folded]
+        if households >= self.group_people_g1:
+            g1.append(f"people:{households}")
         if g1:
             return GradeProposal(ComplaintGrade.G1, tuple(g1))
         g2 = [f"keyword:{w}" for w in self.g2_keywords if w.casefold() in folded]
@@ -135,7 +121,7 @@ class ComplaintRules:
         self, grade: ComplaintGrade, received_local: datetime, hours: ServiceHours
     ) -> tuple[datetime, datetime]:
         """(督办令 due, resolution due) for a complaint received at `received_local`."""
-        start = hours.next_open(received_local)
+        start = received_local if grade is ComplaintGrade.G1 else hours.next_open(received_local)
         resolution = self.resolution[grade]
         if isinstance(resolution, int):
             return start + self.order_within, add_working_days(start, resolution)

@@ -12,8 +12,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.config import ConfigError
-from bot.domain.warranty import WarrantyDecision, decide_warranty
+from bot.domain.errors import ConfigError, whole
+from bot.domain.service_hours import ServiceHours
+from bot.domain.warranty import AssessmentReason, WarrantyDecision, WarrantyStatus, decide_warranty
 
 DESIGN_LIFE = "design_life"
 TICKET_PREFIX = "BX"  # 报修
@@ -41,6 +42,11 @@ class RepairCategory:
     urgent_keywords: tuple[str, ...]
     #: This category's own deadlines per urgency, where they differ from the defaults.
     deadlines: Mapping[Urgency, DeadlineRule]
+    #: The warranty is the project's design life ("主体结构的保修期限为设计使用年限", 000).
+    design_life: bool = False
+    #: A complex problem: the owner is promised a plan, not a fix ("复杂问题在X个工作日内给出
+    #: 解决方案和处理时间", 000); `resolve_working_days` is then the plan's deadline.
+    complex: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,35 +66,54 @@ class RepairRules:
     repeat_window: timedelta
     repeat_min_closed: int
     deadlines: Mapping[Urgency, DeadlineRule]
+    #: Design life in years by project name, where the company entered one from the project's
+    #: 质量保证书; no figure is assumed for the others.
+    design_life_years: Mapping[str, int]
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> RepairRules:
         try:
-            design_life = int(section["design_life_years"])
             deadlines = {
                 urgency: DeadlineRule(**section["deadlines"][urgency.value]) for urgency in Urgency
             }
-            categories = tuple(
-                _category(item, design_life, deadlines) for item in section["categories"]
-            )
+            categories = tuple(_category(item, deadlines) for item in section["categories"])
             return cls(
                 categories=categories,
-                max_photos=int(section["max_photos"]),
-                same_issue_window=timedelta(days=int(section["same_issue_window_days"])),
-                repeat_window=timedelta(days=int(section["repeat_window_days"])),
-                repeat_min_closed=int(section["repeat_min_closed"]),
+                max_photos=whole(section, "max_photos"),
+                same_issue_window=timedelta(days=whole(section, "same_issue_window_days")),
+                repeat_window=timedelta(days=whole(section, "repeat_window_days")),
+                repeat_min_closed=whole(section, "repeat_min_closed"),
                 deadlines=deadlines,
+                design_life_years={
+                    str(project): int(years)
+                    for project, years in (section["design_life_years"] or {}).items()
+                },
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"rules.yaml repair: {exc!r}") from exc
+            raise ConfigError(f"repair: {exc!r}") from exc
 
     def category(self, category_id: str) -> RepairCategory | None:
         return next((c for c in self.categories if c.id == category_id), None)
 
-    def warranty(self, category_id: str, handover: date | None, today: date) -> WarrantyDecision:
+    def warranty(
+        self, category_id: str, handover: date | None, today: date, *, project: str
+    ) -> WarrantyDecision:
+        """For the structure, the design life the company entered for `project`; without one
+        the bot dates nothing and points to the 质量保证书."""
         category = self.category(category_id)
-        years = category.warranty_years if category else None
-        return decide_warranty(handover, years, today, known_category=category is not None)
+        if category is None or not category.design_life:
+            years = category.warranty_years if category else None
+            return decide_warranty(handover, years, today, known_category=category is not None)
+        design_life = self.design_life_years.get(project)
+        if design_life is None:
+            return WarrantyDecision(
+                WarrantyStatus.NEEDS_ASSESSMENT, None, AssessmentReason.DESIGN_LIFE_UNSET
+            )
+        return decide_warranty(handover, design_life, today)
+
+    def is_complex(self, category_id: str) -> bool:
+        category = self.category(category_id)
+        return category is not None and category.complex
 
     def urgency(self, category_id: str, description: str) -> Urgency:
         """Urgent when the description names one of the category's urgent keywords (a leak,
@@ -99,36 +124,47 @@ class RepairRules:
             return Urgency.URGENT
         return Urgency.NORMAL
 
-    def deadlines_for(self, category_id: str, urgency: Urgency, reported_at: datetime) -> Deadlines:
-        """Contact and visit in clock hours; resolution in working days at the same time of day.
-        `reported_at` must carry the company's time zone so weekends fall right."""
+    def deadlines_for(
+        self, category_id: str, urgency: Urgency, reported_at: datetime, hours: ServiceHours
+    ) -> Deadlines:
+        """An emergency counts in clock hours from the report. Any other report counts from the
+        next service hour: contact within `contact_hours` of service time, the visit
+        `visit_hours` later, the resolution (or a complex problem's plan) in working days.
+        `reported_at` must carry the company's time zone so weekends and hours fall right."""
         category = self.category(category_id)
         rule = category.deadlines[urgency] if category else self.deadlines[urgency]
+        contact, visit = timedelta(hours=rule.contact_hours), timedelta(hours=rule.visit_hours)
+        if urgency is Urgency.URGENT:
+            start, respond_by = reported_at, reported_at + contact
+        else:
+            start, respond_by = (
+                hours.next_open(reported_at),
+                hours.add_open_time(reported_at, contact),
+            )
         return Deadlines(
-            respond_by=reported_at + timedelta(hours=rule.contact_hours),
-            visit_by=reported_at + timedelta(hours=rule.visit_hours),
-            resolve_by=add_working_days(reported_at, rule.resolve_working_days),
+            respond_by=respond_by,
+            visit_by=start + visit,
+            resolve_by=add_working_days(start, rule.resolve_working_days),
         )
 
     def is_repeat(self, recently_closed: int) -> bool:
         return recently_closed >= self.repeat_min_closed
 
 
-def _category(
-    item: Mapping[str, Any], design_life_years: int, defaults: Mapping[Urgency, DeadlineRule]
-) -> RepairCategory:
+def _category(item: Mapping[str, Any], defaults: Mapping[Urgency, DeadlineRule]) -> RepairCategory:
     years = item.get("warranty_years")
-    if years == DESIGN_LIFE:
-        years = design_life_years
+    design_life = years == DESIGN_LIFE
     overrides = item.get("deadlines") or {}
     return RepairCategory(
         id=str(item["id"]),
-        warranty_years=None if years is None else int(years),
+        warranty_years=None if years is None or design_life else int(years),
         urgent_keywords=tuple(str(word) for word in item.get("urgent_keywords") or ()),
         deadlines={
             urgency: replace(rule, **overrides.get(urgency.value, {}))
             for urgency, rule in defaults.items()
         },
+        design_life=design_life,
+        complex=bool(item.get("complex", False)),
     )
 
 

@@ -34,6 +34,8 @@ class AssessmentReason(enum.StrEnum):
     NOT_HANDED_OVER = "not_handed_over"
     NO_PERIOD = "no_period"
     UNKNOWN_CATEGORY = "unknown_category"
+    #: The structure's period is the design life, and none is entered for the project.
+    DESIGN_LIFE_UNSET = "design_life_unset"
 
 
 @dataclass(frozen=True)

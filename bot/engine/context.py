@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.config import Rules
 from bot.engine.ports import ChannelGateway, MediaError
 from bot.engine.types import IncomingMessage
 from bot.i18n import Texts
@@ -17,6 +16,7 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from bot.domain.conversation import ConversationState
     from bot.domain.roster import Account
+    from bot.domain.rules import CompanyRules
     from bot.faq import FaqMatcher, MissLog
     from bot.storage.uow import UnitOfWork
 
@@ -26,7 +26,7 @@ class Services:
     """Long-lived collaborators, built once in `bot.app.bootstrap`."""
 
     settings: Settings
-    rules: Rules
+    rules: CompanyRules
     texts: Texts
     media: MediaStore
     faq: FaqMatcher
@@ -50,7 +50,7 @@ class Context:
         return self.account.language
 
     @property
-    def rules(self) -> Rules:
+    def rules(self) -> CompanyRules:
         return self.services.rules
 
     def t(self, key: str, **values: Any) -> str:

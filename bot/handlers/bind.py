@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from bot.domain.binding import (
-    BindingLimits,
     looks_like_code,
     normalise_code,
     normalise_id_last4,
@@ -28,10 +27,6 @@ from bot.services.binding import (
     unbind,
     unsubscribe,
 )
-
-
-def _limits(ctx: Context) -> BindingLimits:
-    return ctx.rules.parsed("binding", BindingLimits.from_config)
 
 
 class BindFlow(Flow):
@@ -73,7 +68,7 @@ class BindFlow(Flow):
         if id_last4 is None:
             return Outcome([Reply(ctx.t("bind.id_format"))], next_step="id_last4", data=data)
         result = await bind_by_phone(
-            ctx.uow, ctx.account, data["phone"], id_last4, ctx.now, _limits(ctx)
+            ctx.uow, ctx.account, data["phone"], id_last4, ctx.now, ctx.rules.binding
         )
         return self._outcome(ctx, result, retry_step="phone")
 
@@ -93,7 +88,7 @@ class BindFlow(Flow):
         )
 
     async def _try_code(self, ctx: Context, code: str) -> Outcome:
-        result = await bind_by_code(ctx.uow, ctx.account, code, ctx.now, _limits(ctx))
+        result = await bind_by_code(ctx.uow, ctx.account, code, ctx.now, ctx.rules.binding)
         return self._outcome(ctx, result, retry_step="code")
 
     def _outcome(self, ctx: Context, result: BindResult, *, retry_step: str) -> Outcome:
@@ -108,7 +103,7 @@ class BindFlow(Flow):
         if result.status is BindStatus.BOUND_ELSEWHERE:
             return Outcome([Reply(ctx.t("bind.bound_elsewhere"))])
         if result.status is BindStatus.LOCKED_OUT:
-            minutes = int(_limits(ctx).window / timedelta(minutes=1))
+            minutes = int(ctx.rules.binding.window / timedelta(minutes=1))
             return Outcome([self._human_reply(ctx, ctx.t("bind.locked_out", minutes=minutes))])
         text = ctx.t(f"bind.{result.status.value}") + "\n"
         text += ctx.t("bind.tries_left", left=result.tries_left)

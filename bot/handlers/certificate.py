@@ -6,16 +6,12 @@ Diagram: docs/flows.md."""
 
 from __future__ import annotations
 
-from bot.domain.certificates import CertificateCase, CertificateRules, progress
+from bot.domain.certificates import CertificateCase, progress
 from bot.domain.roster import Home
 from bot.engine.context import Context
 from bot.engine.flow import Flow, Outcome, start_button
 from bot.engine.types import Reply, button_rows
 from bot.handlers.common import chosen_home, home_buttons, owner_homes, owner_id
-
-
-def certificate_rules(ctx: Context) -> CertificateRules:
-    return ctx.rules.parsed("certificate", CertificateRules.from_config)
 
 
 def stage_label(ctx: Context, stage: str) -> str:
@@ -65,12 +61,13 @@ class CertificateFlow(Flow):
         return Outcome([Reply(text, buttons=button_rows(*rows))])
 
     def _describe(self, ctx: Context, home: Home, case: CertificateCase) -> str:
-        view = progress(case, certificate_rules(ctx))
+        view = progress(case, ctx.rules.certificate)
         stages = "\n".join(
             ctx.t(f"certificate.line_{state.value}", stage=stage_label(ctx, stage))
             for stage, state in view.stages
         )
         outstanding = [ctx.t(f"certificate.item_{item}") for item, open_ in view.checklist if open_]
+        ours = [ctx.t(f"certificate.item_{item}") for item, open_ in view.company if open_]
         return ctx.t(
             "certificate.case",
             home=home.label,
@@ -88,5 +85,8 @@ class CertificateFlow(Flow):
             )
             if outstanding
             else ctx.t("certificate.nothing_outstanding"),
+            company=ctx.t("certificate.we_obtain", items=ctx.t("certificate.separator").join(ours))
+            if ours
+            else "",
             note=ctx.t("certificate.note", note=case.note) if case.note else "",
         )

@@ -76,8 +76,12 @@ def category_label(ctx: Context, category: str) -> str:
     return ctx.t(f"repair.category_{category}")
 
 
-def warranty_text(ctx: Context, decision: WarrantyDecision) -> str:
+def warranty_text(ctx: Context, decision: WarrantyDecision, category_id: str) -> str:
+    """A structure's date comes from the design life the company entered for the project, and
+    says so."""
     if decision.status is WarrantyStatus.NEEDS_ASSESSMENT:
         return ctx.t(f"repair.warranty_assess_{decision.reason}")
     until = decision.until.isoformat() if decision.until else ""
-    return ctx.t(f"repair.warranty_{decision.status.value}", until=until)
+    category = ctx.rules.repair.category(category_id)
+    basis = "_design_life" if category and category.design_life else ""
+    return ctx.t(f"repair.warranty_{decision.status.value}{basis}", until=until)

@@ -8,7 +8,7 @@ Escalation waiting for staff. Diagram: docs/flows.md.
 
 from __future__ import annotations
 
-from bot.domain.complaints import ComplaintRules
+from bot.domain.complaints import ComplaintGrade, ComplaintRules
 from bot.engine.context import Context
 from bot.engine.flow import Outcome, pressed, start_button
 from bot.engine.types import Button, Reply, button_rows
@@ -25,16 +25,12 @@ from bot.handlers.form import FormFlow
 from bot.services.complaints import ComplaintReport, file_complaint
 
 
-def complaint_rules(ctx: Context) -> ComplaintRules:
-    return ctx.rules.parsed("complaint", ComplaintRules.from_config)
-
-
 def households_options(rules: ComplaintRules) -> dict[int, str]:
     """Button value → label key; the values are the grading thresholds themselves."""
     return {
         1: "complaint.households_one",
         rules.group_households_g2: "complaint.households_some",
-        rules.group_households_g1: "complaint.households_many",
+        rules.group_people_g1: "complaint.households_many",
     }
 
 
@@ -78,18 +74,18 @@ class ComplaintFlow(FormFlow):
     async def ask_topic(self, ctx: Context, draft: Draft) -> Outcome:
         buttons = [
             Button(ctx.t(f"complaint.topic_{topic}"), f"complaint:topic:{topic}")
-            for topic in complaint_rules(ctx).topics
+            for topic in ctx.rules.complaint.topics
         ]
         return self.question(ctx, "topic", draft, ctx.t("complaint.ask_topic"), *in_rows(buttons))
 
     async def step_topic(self, ctx: Context, draft: Draft) -> Outcome:
         topic = choice(ctx, self.name, "topic")
-        if topic not in complaint_rules(ctx).topics:
+        if topic not in ctx.rules.complaint.topics:
             return await self.reask(ctx, "topic", draft)
         return await self.forward(ctx, {**draft, "topic": topic}, "topic", "households")
 
     async def ask_households(self, ctx: Context, draft: Draft) -> Outcome:
-        options = households_options(complaint_rules(ctx))
+        options = households_options(ctx.rules.complaint)
         buttons = [
             [Button(ctx.t(key, n=value), f"complaint:households:{value}")]
             for value, key in options.items()
@@ -98,17 +94,17 @@ class ComplaintFlow(FormFlow):
 
     async def step_households(self, ctx: Context, draft: Draft) -> Outcome:
         value = choice(ctx, self.name, "households") or ""
-        options = households_options(complaint_rules(ctx))
+        options = households_options(ctx.rules.complaint)
         if not value.isdigit() or int(value) not in options:
             return await self.reask(ctx, "households", draft)
         return await self.forward(ctx, {**draft, "households": int(value)}, "households", "photos")
 
     async def ask_photos(self, ctx: Context, draft: Draft) -> Outcome:
-        text = ctx.t("complaint.ask_photos", limit=complaint_rules(ctx).max_photos)
+        text = ctx.t("complaint.ask_photos", limit=ctx.rules.complaint.max_photos)
         return self.question(ctx, "photos", draft, text, [self.done_button(ctx)])
 
     async def step_photos(self, ctx: Context, draft: Draft) -> Outcome:
-        limit = complaint_rules(ctx).max_photos
+        limit = ctx.rules.complaint.max_photos
         return await self.photos_step(ctx, draft, "photos", "confirm", limit)
 
     async def ask_confirm(self, ctx: Context, draft: Draft) -> Outcome:
@@ -119,7 +115,7 @@ class ComplaintFlow(FormFlow):
             description=draft["description"],
             topic=ctx.t(f"complaint.topic_{draft['topic']}"),
             households=ctx.t(
-                households_options(complaint_rules(ctx))[draft["households"]],
+                households_options(ctx.rules.complaint)[draft["households"]],
                 n=draft["households"],
             ),
             photos=len(draft.get("photos", [])),
@@ -146,8 +142,9 @@ class ComplaintFlow(FormFlow):
             ctx.now,
             ctx.services.settings.tz,
         )
+        g1 = complaint.details.proposal.grade is ComplaintGrade.G1
         text = ctx.t(
-            "complaint.filed",
+            "complaint.filed_g1" if g1 else "complaint.filed",
             number=complaint.id,
             order_due=local_time(ctx, complaint.details.order_due),
         )

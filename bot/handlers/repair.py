@@ -7,7 +7,6 @@ The warranty answer, urgency, deadlines and the repeat flag are domain decisions
 
 from __future__ import annotations
 
-from bot.domain.repair import RepairRules
 from bot.domain.roster import Home
 from bot.domain.tickets import Actor, ActorKind, Ticket, TicketError
 from bot.engine.context import Context
@@ -31,10 +30,6 @@ LOCATIONS = ("kitchen", "bathroom", "living_room", "bedroom", "balcony", "whole_
 CONTACT_TIMES = ("anytime", "weekday_daytime", "evening", "weekend")
 #: Longest free-text answer for location and contact time (their columns' width).
 MAX_SHORT_ANSWER = 200
-
-
-def repair_rules(ctx: Context) -> RepairRules:
-    return ctx.rules.parsed("repair", RepairRules.from_config)
 
 
 def short_answer(ctx: Context, prefix: str, kind: str, options: tuple[str, ...]) -> str | None:
@@ -63,14 +58,14 @@ class RepairFlow(FormFlow):
     async def ask_category(self, ctx: Context, draft: Draft) -> Outcome:
         buttons = [
             Button(category_label(ctx, c.id), f"repair:cat:{c.id}")
-            for c in repair_rules(ctx).categories
+            for c in ctx.rules.repair.categories
         ]
         return self.question(
             ctx, "category", draft, ctx.t("repair.ask_category"), *in_rows(buttons)
         )
 
     async def step_category(self, ctx: Context, draft: Draft) -> Outcome:
-        rules = repair_rules(ctx)
+        rules = ctx.rules.repair
         category = choice(ctx, self.name, "cat") or ""
         if rules.category(category) is None:
             return await self.reask(ctx, "category", draft)
@@ -118,12 +113,12 @@ class RepairFlow(FormFlow):
         return await self.forward(ctx, {**draft, "description": text}, "description", "photos")
 
     async def ask_photos(self, ctx: Context, draft: Draft) -> Outcome:
-        text = ctx.t("repair.ask_photos", limit=repair_rules(ctx).max_photos)
+        text = ctx.t("repair.ask_photos", limit=ctx.rules.repair.max_photos)
         return self.question(ctx, "photos", draft, text, [self.done_button(ctx)])
 
     async def step_photos(self, ctx: Context, draft: Draft) -> Outcome:
         next_step = "confirm" if draft.get("append_to") else "location"
-        return await self.photos_step(ctx, draft, "photos", next_step, repair_rules(ctx).max_photos)
+        return await self.photos_step(ctx, draft, "photos", next_step, ctx.rules.repair.max_photos)
 
     async def ask_location(self, ctx: Context, draft: Draft) -> Outcome:
         buttons = [Button(ctx.t(f"repair.loc_{x}"), f"repair:loc:{x}") for x in LOCATIONS]
@@ -170,7 +165,7 @@ class RepairFlow(FormFlow):
         return next((home for home in homes if home.unit_id == draft["unit_id"]), None)
 
     def _summary(self, ctx: Context, draft: Draft, home: Home) -> str:
-        rules = repair_rules(ctx)
+        rules = ctx.rules.repair
         values = {
             "home": home.label,
             "category": category_label(ctx, draft["category"]),
@@ -179,14 +174,16 @@ class RepairFlow(FormFlow):
         }
         if draft.get("append_to"):
             return ctx.t("repair.summary_append", **values)
-        decision = rules.warranty(draft["category"], home.handover_date, ctx.local_now().date())
+        decision = rules.warranty(
+            draft["category"], home.handover_date, ctx.local_now().date(), project=home.project
+        )
         urgency = rules.urgency(draft["category"], draft["description"])
         return ctx.t(
             "repair.summary",
             **values,
             location=draft["location"],
             contact=draft["contact"],
-            warranty=warranty_text(ctx, decision),
+            warranty=warranty_text(ctx, decision, draft["category"]),
             urgency=ctx.t(f"repair.urgency_{urgency.value}"),
         )
 
@@ -200,7 +197,7 @@ class RepairFlow(FormFlow):
         )
         ticket = await submit_repair(
             ctx.uow,
-            repair_rules(ctx),
+            ctx.rules,
             report,
             home,
             account_id=ctx.account.id,
@@ -214,9 +211,12 @@ class RepairFlow(FormFlow):
         return ctx.t(
             "repair.submitted",
             number=ticket.number,
-            warranty=warranty_text(ctx, ticket.warranty),
+            warranty=warranty_text(ctx, ticket.warranty, ticket.category),
             respond_by=local_time(ctx, ticket.respond_by),
             visit_by=local_time(ctx, ticket.visit_by),
+            plan=ctx.t("repair.plan_note", plan_by=local_time(ctx, ticket.resolve_by))
+            if ctx.rules.repair.is_complex(ticket.category)
+            else "",
             repeat=ctx.t("repair.repeat_note") if ticket.is_repeat else "",
         )
 

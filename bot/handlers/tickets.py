@@ -117,7 +117,7 @@ class TicketsFlow(Flow):
             description=ticket.description,
             location=ticket.location,
             photos=len(ticket.photos),
-            warranty=warranty_text(ctx, ticket.warranty),
+            warranty=warranty_text(ctx, ticket.warranty, ticket.category),
             deadlines=self._deadlines(ctx, ticket),
             timeline="\n".join(self._timeline_line(ctx, e) for e in events),
         )
@@ -127,8 +127,9 @@ class TicketsFlow(Flow):
     def _deadlines(self, ctx: Context, ticket: Ticket) -> str:
         if not ticket.is_open:
             return ""
+        complex_ = ctx.rules.repair.is_complex(ticket.category)
         return ctx.t(
-            "tickets.deadlines",
+            "tickets.deadlines_complex" if complex_ else "tickets.deadlines",
             respond_by=local_time(ctx, ticket.respond_by),
             visit_by=local_time(ctx, ticket.visit_by),
             resolve_by=local_time(ctx, ticket.resolve_by),

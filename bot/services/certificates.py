@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.config import Rules
 from bot.domain.cells import CellError, parse_date, parse_yes_no
 from bot.domain.certificates import (
     KEEP,
@@ -160,7 +159,7 @@ async def import_certificates(
     uow_factory: Callable[[], UnitOfWork],
     data: bytes,
     *,
-    rules: Rules,
+    rules: CertificateRules,
     texts: Texts,
     tz: ZoneInfo,
     now: datetime,
@@ -168,14 +167,13 @@ async def import_certificates(
 ) -> ImportReport:
     """Validate the whole file, then apply it in one transaction (or, dry, roll it back).
     Takes the file's bytes so the staff console can pass an upload as the CLI passes a file."""
-    certificate_rules = rules.parsed("certificate", CertificateRules.from_config)
     report = ImportReport(dry_run=dry_run)
-    rows, report.errors = parse_cases(data, certificate_rules)
+    rows, report.errors = parse_cases(data, rules)
     report.rows = len(rows)
     if report.errors:
         return report
     async with uow_factory() as uow:
-        planned = await _plan(uow, rows, certificate_rules, now.astimezone(tz).date(), report)
+        planned = await _plan(uow, rows, rules, now.astimezone(tz).date(), report)
         if report.errors:
             return report
         for change in planned:

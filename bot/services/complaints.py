@@ -6,15 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.config import Rules
 from bot.domain.complaints import (
     Complaint,
-    ComplaintRules,
     Escalation,
     EscalationReason,
     NewComplaint,
-    ServiceHours,
 )
+from bot.domain.rules import CompanyRules
 from bot.storage.uow import UnitOfWork
 
 
@@ -29,16 +27,9 @@ class ComplaintReport:
     photos: tuple[str, ...]
 
 
-def load_complaint_rules(rules: Rules) -> tuple[ComplaintRules, ServiceHours]:
-    return (
-        rules.parsed("complaint", ComplaintRules.from_config),
-        ServiceHours.parse(str(rules.company["hotline_hours"])),
-    )
-
-
 async def file_complaint(
     uow: UnitOfWork,
-    rules: Rules,
+    rules: CompanyRules,
     report: ComplaintReport,
     owner_id: int,
     account_id: int,
@@ -46,9 +37,11 @@ async def file_complaint(
     tz: ZoneInfo,
 ) -> tuple[Complaint, Escalation]:
     """Grade provisionally, set the 督办令 deadline and queue it for staff."""
-    grading, hours = load_complaint_rules(rules)
+    grading = rules.complaint
     proposal = grading.propose_grade(report.description, report.households, report.topic)
-    order_due, resolve_due = grading.deadlines(proposal.grade, now.astimezone(tz), hours)
+    order_due, resolve_due = grading.deadlines(
+        proposal.grade, now.astimezone(tz), rules.service_hours
+    )
     complaint = await uow.complaints.add(
         NewComplaint(
             owner_id=owner_id,
@@ -77,7 +70,7 @@ async def file_complaint(
 
 async def request_person(
     uow: UnitOfWork,
-    rules: Rules,
+    rules: CompanyRules,
     account_id: int,
     owner_id: int | None,
     now: datetime,
@@ -87,12 +80,11 @@ async def request_person(
     existing = await uow.escalations.open_for_account(account_id)
     if existing is not None:
         return existing, False
-    grading, hours = load_complaint_rules(rules)
     escalation = await uow.escalations.add(
         account_id=account_id,
         owner_id=owner_id,
         reason=EscalationReason.HUMAN_REQUESTED,
-        due_at=grading.first_reply_due(now.astimezone(tz), hours),
+        due_at=rules.complaint.first_reply_due(now.astimezone(tz), rules.service_hours),
         now=now,
     )
     return escalation, True

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.domain.repair import RepairRules
 from bot.domain.roster import Home
+from bot.domain.rules import CompanyRules
 from bot.domain.tickets import (
     Actor,
     ActorKind,
@@ -41,7 +41,7 @@ class RepairReport:
 
 async def submit_repair(
     uow: UnitOfWork,
-    rules: RepairRules,
+    company: CompanyRules,
     report: RepairReport,
     home: Home,
     account_id: int,
@@ -50,9 +50,9 @@ async def submit_repair(
     tz: ZoneInfo,
 ) -> Ticket:
     """Decide warranty, urgency, deadlines and the repeat flag, and store the ticket."""
-    local = now.astimezone(tz)
+    rules, local = company.repair, now.astimezone(tz)
     urgency = rules.urgency(report.category, report.description)
-    deadlines = rules.deadlines_for(report.category, urgency, local)
+    deadlines = rules.deadlines_for(report.category, urgency, local, company.service_hours)
     resolved = await uow.tickets.count_resolved(
         home.unit_id, report.category, now - rules.repeat_window
     )
@@ -66,7 +66,9 @@ async def submit_repair(
         contact_time=report.contact_time,
         photos=report.photos,
         urgency=urgency,
-        warranty=rules.warranty(report.category, home.handover_date, local.date()),
+        warranty=rules.warranty(
+            report.category, home.handover_date, local.date(), project=home.project
+        ),
         is_repeat=rules.is_repeat(resolved),
         respond_by=deadlines.respond_by,
         visit_by=deadlines.visit_by,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.config import load_rules
 from bot.settings import PROJECT_ROOT
 
 
@@ -43,7 +45,15 @@ def bot(
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["run"], ["demo"], ["db", "upgrade"], ["owners", "import"], ["owners", "invite-codes"]],
+    [
+        [],
+        ["run"],
+        ["demo"],
+        ["db", "upgrade"],
+        ["owners", "import"],
+        ["owners", "invite-codes"],
+        ["rules", "check"],
+    ],
 )
 def test_every_command_has_help(command: list[str], env: dict[str, str]) -> None:
     result = bot(*command, "--help", env=env)
@@ -129,6 +139,57 @@ def test_run_serves_health_without_any_channel_tokens(env: dict[str, str]) -> No
         output = process.communicate(timeout=30)[0]
     assert "TELEGRAM_TOKEN" in output and "WECHAT_APP_ID" in output  # says how to add them
     assert "Traceback" not in output  # Ctrl-C is a normal stop
+    assert "sign-off" not in output  # ENVIRONMENT=development: no warning
+
+
+def test_run_in_production_warns_once_with_the_count_of_unsigned_values(
+    env: dict[str, str],
+) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=PROJECT_ROOT,
+        env={**env, "BOT_PORT": str(port), "ENVIRONMENT": "production"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for_health(port)
+    finally:
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=30)[0]
+    count = len(load_rules(PROJECT_ROOT / "config").awaiting_sign_off)
+    [line] = [line for line in output.splitlines() if "sign-off" in line]
+    assert "WARNING" in line and f"{count} value(s)" in line and "rules check" in line
+
+
+def test_rules_check_lists_each_unsigned_value_with_where_owners_see_it(
+    env: dict[str, str],
+) -> None:
+    result = bot("rules", "check", env=env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "await the company's sign-off" in out
+    assert "- company.hotline = '027-00000000'  [DEFAULT]" in out
+    assert "- company.hotline_hours = '08:00-18:00'  [SAMPLE]" in out
+    assert "repair.deadlines.normal.contact_hours = 2  [DEFAULT]" in out
+    # where owners see it: the texts that name the value, found in the locale and FAQ files
+    hotline = out[out.index("- company.hotline ") : out.index("- company.hotline_hours")]
+    assert "repair.no_homes" in hotline and "faq:contact_hotline" in hotline
+
+
+def test_rules_check_refuses_a_sign_off_key_the_file_does_not_have(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", config)
+    rules = config / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    rules.write_text(text.replace("  company.email:", "  company.e_mail:"), encoding="utf-8")
+    result = bot("rules", "check", "--config-dir", str(config), env=env)
+    assert result.returncode == 2
+    assert "rules.yaml: awaiting_sign_off: company.e_mail" in result.stderr
 
 
 def _wait_for_health(port: int) -> dict[str, object]:

@@ -13,21 +13,28 @@ import pytest
 
 from bot.settings import PROJECT_ROOT
 
+#: The tour's clock: a Monday morning inside service hours. The warranty answer (handover
+#: 2023-06-30, roof leaks 5 years) and every deadline depend on today, so the test fixes it.
+TOUR_TIME = "2026-11-23T10:00+08:00"
+
 EXPECTED = {
     "zh": [
         "绑定成功！张伟",
         "这个文件不是图片，没有保存",
         "已收到第 1 张照片",
         "保修：在保修期内（至 2028-06-30）",
+        "客服会在 2026-11-23 11:00 前与您联系",  # an urgent leak: one hour from the fixed clock
         "报修已提交，工单号：BX-",
         "状态：已提交",
         "当前阶段：契税缴纳完成（2026-10-28）",
-        "还需要您提供或缴纳：维修资金交款凭证、贷款合同",
+        "还需要您提供或缴纳：全额交款收据（交回换取发票）",
+        "我们正在为您办理：按揭合同（向按揭银行取回）",
         "您的投诉已登记（编号 TS-",
     ],
     "en": [
         "Linked! Hello, 张伟.",
         "Warranty: In warranty until 2028-06-30",
+        "BX-20261123-0001",
         "Status: Submitted",
         "Current stage: Deed tax paid (2026-10-28)",
         "Your complaint is recorded",
@@ -52,6 +59,8 @@ def test_the_demo_tour(lang: str, tmp_path: Path) -> None:
             f"docs/demo/owner_{lang}.txt",
             "--lang",
             lang,
+            "--now",
+            TOUR_TIME,
         ],
         cwd=PROJECT_ROOT,
         env=env,

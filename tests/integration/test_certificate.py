@@ -24,7 +24,7 @@ async def run_import(
     return await import_certificates(
         runtime.uow,
         (HEADER + "".join(line + "\n" for line in lines)).encode(),
-        rules=runtime.services.rules,
+        rules=runtime.services.rules.certificate,
         texts=runtime.services.texts,
         tz=runtime.settings.tz,
         now=clock(),
@@ -45,7 +45,8 @@ async def test_an_owner_sees_stage_next_step_checklist_and_eta(
     report = await run_import(
         runtime,
         clock,
-        f"{ZHANG_SECOND},deed_tax_paid,2026-11-20,yes,2027-03-31,invoice;loan_contract,请带原件",
+        f"{ZHANG_SECOND},deed_tax_paid,2026-11-20,yes,2027-03-31,"
+        "full_payment_receipt;fund_and_taxes;loan_contract,请带原件",
     )
     assert report.ok and report.created == 1
     await bound_chat.say("产权证")
@@ -54,7 +55,10 @@ async def test_an_owner_sees_stage_next_step_checklist_and_eta(
     assert "当前阶段：契税缴纳完成（2026-11-20）" in text
     assert "下一步：提交分户产权登记" in text
     assert "预计完成时间：2027-03-31" in text
-    assert "还需要您提供或缴纳：购房发票、贷款合同" in text
+    # a mortgage case's two lists (002): what the owner brings or pays, what the company obtains
+    assert "还需要您提供或缴纳：全额交款收据（交回换取发票）、维修资金和产权税费" in text
+    assert "我们正在为您办理：按揭合同（向按揭银行取回）" in text
+    assert "契税完税证明" not in text  # obtained already: in neither list
     assert "客服留言：请带原件" in text
     assert "✅ 按揭贷款办理" in text and "⬜ 抵押登记完成" in text  # a mortgage case
 

@@ -55,7 +55,7 @@ async def test_a_complaint_gets_a_provisional_grade_and_waits_for_staff(
         complaint = await uow.complaints.get(row.id)
     assert complaint is not None
     assert complaint.details.proposal.grade is ComplaintGrade.G1
-    assert "keyword:拉横幅" in complaint.details.proposal.reasons
+    assert "company_keyword:拉横幅" in complaint.details.proposal.reasons
     assert complaint.grade is None  # staff decide
     assert complaint.details.order_due == datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
     assert len(complaint.details.photos) == 1
@@ -65,6 +65,46 @@ async def test_a_complaint_gets_a_provisional_grade_and_waits_for_staff(
     assert escalation.status is EscalationStatus.WAITING
     assert escalation.complaint_id == complaint.id
     assert escalation.due_at == complaint.details.order_due
+
+
+async def test_a_grade_one_complaint_at_night_starts_at_once_in_plain_words(
+    bound_chat: Chat, runtime: Runtime, clock: FakeClock
+) -> None:
+    clock.now = datetime(2026, 11, 23, 20, 4, tzinfo=UTC)  # 04:04 in Shanghai
+    chat = bound_chat
+    await chat.say("投诉")
+    await chat.press("complaint:kind:complaint")
+    await chat.press(chat.button("1栋-1-0101"))
+    await chat.say("车库一直积水，业主们明天要去上访政府")
+    await chat.press("complaint:topic:quality")
+    await chat.press(chat.button("10 人以上一起反映"))
+    await chat.press("complaint:done")
+    await chat.press("complaint:submit")
+    assert "马上交给项目负责人" in chat.text and "2026-11-24 05:04" in chat.text
+    assert "督办令" not in chat.text and "09:00" not in chat.text
+    async with runtime.uow() as uow:
+        [row] = (await uow.session.execute(select(ComplaintRow))).scalars()
+        complaint = await uow.complaints.get(row.id)
+    assert complaint is not None
+    assert complaint.details.proposal.grade is ComplaintGrade.G1
+    assert {"keyword:上访政府", "people:10"} <= set(complaint.details.proposal.reasons)
+    assert complaint.details.order_due == datetime(2026, 11, 23, 21, 4, tzinfo=UTC)
+
+
+async def test_an_ordinary_complaint_at_night_is_told_the_time_from_the_next_service_hour(
+    bound_chat: Chat, clock: FakeClock
+) -> None:
+    clock.now = datetime(2026, 11, 23, 20, 4, tzinfo=UTC)  # 04:04 in Shanghai
+    await bound_chat.say("投诉")
+    await bound_chat.press("complaint:kind:complaint")
+    await bound_chat.press(bound_chat.button("1栋-1-0101"))
+    await bound_chat.say("保安态度不好")
+    await bound_chat.press("complaint:topic:property_service")
+    await bound_chat.press("complaint:households:1")
+    await bound_chat.press("complaint:done")
+    await bound_chat.press("complaint:submit")
+    assert "我们会在 2026-11-24 09:00 前把您的投诉交给负责的部门" in bound_chat.text
+    assert "督办令" not in bound_chat.text
 
 
 async def test_a_single_household_service_complaint_is_grade_three(

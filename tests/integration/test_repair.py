@@ -7,8 +7,9 @@ over 2023-06-30) and 3栋-3-0801 (2025-09-20); 李娜 owns 1栋-1-0502 (2021-12-
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from PIL import Image
@@ -245,7 +246,41 @@ async def test_leaving_the_offer_to_continue_keeps_the_draft(bound_chat: Chat) -
     await chat.press("repair:done")
     await chat.press("repair:loc:living_room")
     await chat.press("repair:when:anytime")
-    assert "承重墙有裂缝" in chat.text and "至 2075-09-20" in chat.text  # design life
+    assert "承重墙有裂缝" in chat.text and "房屋主体结构的保修期限为设计使用年限" in chat.text
+    assert "《质量保证书》" in chat.text and "2075" not in chat.text  # no design life entered
+
+
+async def test_a_design_life_entered_for_the_project_dates_the_structure_as_the_companys(
+    bound_chat: Chat, runtime: Runtime
+) -> None:
+    rules = runtime.services.rules
+    repair = dataclasses.replace(rules.repair, design_life_years={"翠湖花园": 50})
+    runtime.services.rules = dataclasses.replace(rules, repair=repair)
+    await report(bound_chat, "structure", "承重墙有裂缝", home="3栋-3-0801")
+    assert "本公司为您所在项目登记的设计使用年限" in bound_chat.text
+    assert "保修至 2075-09-20" in bound_chat.text
+
+
+async def test_a_report_at_night_is_answered_from_the_next_service_hour(
+    bound_chat: Chat, clock: FakeClock
+) -> None:
+    clock.now = datetime(2026, 11, 23, 20, 4, tzinfo=UTC)  # 04:04 Tuesday in Shanghai
+    await report(bound_chat, "walls_floors", "客厅墙面起皮", home="3栋-3-0801")
+    await bound_chat.press("repair:submit")
+    assert "客服会在 2026-11-24 10:00 前与您联系" in bound_chat.text  # 08:00 + 2 service hours
+    assert "2026-11-25 08:00 前安排人员上门查看" in bound_chat.text
+    assert "06:04" not in bound_chat.text
+
+
+async def test_a_structural_problem_is_promised_a_plan_not_a_fix(bound_chat: Chat) -> None:
+    await report(bound_chat, "structure", "阳台楼板有细小裂纹", home="3栋-3-0801")
+    await bound_chat.press("repair:submit")
+    # normal priority, 5 working days (DEFAULT complex_days) from Monday 10:00
+    assert "我们会在 2026-11-30 10:00 前给出解决方案和处理时间" in bound_chat.text
+    await bound_chat.say("进度")
+    await bound_chat.press(bound_chat.button("BX-20261123-0001"))
+    assert "给出解决方案和处理时间：2026-11-30 10:00 前" in bound_chat.text
+    assert "预计解决" not in bound_chat.text
 
 
 async def test_an_open_ticket_of_the_same_kind_can_take_the_new_report(

@@ -11,7 +11,6 @@ from bot.domain.certificates import (
     KEEP,
     CaseRow,
     CertificateCase,
-    CertificateRules,
     StageState,
     merge,
     progress,
@@ -20,7 +19,7 @@ from bot.domain.certificates import (
 from bot.services.certificates import parse_cases
 from bot.settings import PROJECT_ROOT
 
-RULES = CertificateRules.from_config(load_rules(PROJECT_ROOT / "config").section("certificate"))
+RULES = load_rules(PROJECT_ROOT / "config").certificate
 HEADER = "project,building,unit,stage,stage_date,mortgage,eta,outstanding_items,note\n"
 
 
@@ -65,17 +64,28 @@ def test_progress_marks_done_current_and_next(
     assert view.next_stage == next_stage
 
 
-def test_checklist_marks_outstanding_items_and_adds_the_loan_contract_for_mortgages() -> None:
-    view = progress(case("docs_collected", True, ("invoice", "loan_contract")), RULES)
+def test_checklist_splits_what_the_owner_brings_from_what_the_company_obtains() -> None:
+    outstanding = ("full_payment_receipt", "deed_tax_receipt", "loan_contract")
+    view = progress(case("docs_collected", True, outstanding), RULES)
     assert dict(view.checklist) == {
         "id_card": False,
         "purchase_contract": False,
-        "invoice": True,
-        "deed_tax_receipt": False,
-        "fund_receipt": False,
+        "full_payment_receipt": True,
         "application_and_poa": False,
+        "fund_and_taxes": False,
+    }
+    # 002: "取得交款凭证", "取得完税证明", "取回按揭合同": the company's part
+    assert dict(view.company) == {
+        "invoice": False,
+        "fund_receipt": False,
+        "deed_tax_receipt": True,
         "loan_contract": True,
     }
+
+
+def test_a_case_without_mortgage_has_no_mortgage_contract_to_retrieve() -> None:
+    view = progress(case("docs_collected", False, ()), RULES)
+    assert "loan_contract" not in dict(view.company)
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import load_rules
-from bot.domain.complaints import ComplaintGrade, ComplaintRules, ServiceHours
+from bot.domain.complaints import ComplaintGrade
+from bot.domain.service_hours import ServiceHours
 from bot.settings import PROJECT_ROOT
 
 RULES_FILE = load_rules(PROJECT_ROOT / "config")
-RULES = ComplaintRules.from_config(RULES_FILE.section("complaint"))
-HOURS = ServiceHours.parse(str(RULES_FILE.company["hotline_hours"]))
+RULES = RULES_FILE.complaint
+HOURS = RULES_FILE.service_hours
 SH = ZoneInfo("Asia/Shanghai")
 G1, G2, G3 = ComplaintGrade.G1, ComplaintGrade.G2, ComplaintGrade.G3
 
@@ -22,9 +23,14 @@ G1, G2, G3 = ComplaintGrade.G1, ComplaintGrade.G2, ComplaintGrade.G3
     ("text", "households", "topic", "grade", "reason"),
     [
         ("物业保安态度差", 1, "property_service", G3, None),
-        ("业主们准备拉横幅", 1, "quality", G1, "keyword:拉横幅"),
-        ("we will go to the MEDIA", 1, "other", G1, "keyword:media"),
-        ("车库渗水", 12, "quality", G1, "households:12"),
+        ("业主们准备拉条幅", 1, "quality", G1, "keyword:拉条幅"),
+        ("明天大家穿统一服装去售楼处", 1, "quality", G1, "keyword:穿统一服装"),
+        ("我们要聚众讨说法", 1, "quality", G1, "keyword:聚众讨说法"),
+        ("再不解决就上访政府", 1, "quality", G1, "keyword:上访政府"),
+        ("业主们准备拉横幅", 1, "quality", G1, "company_keyword:拉横幅"),
+        ("we will go to the MEDIA", 1, "other", G1, "company_keyword:media"),
+        ("已经报警了", 1, "other", G1, "company_keyword:报警"),
+        ("车库渗水", 10, "quality", G1, "people:10"),
         ("车库渗水", 3, "quality", G2, "households:3"),
         ("整栋楼都停水", 1, "quality", G2, "keyword:整栋"),
         ("学校迟迟不开学", 1, "education", G2, "topic:education"),
@@ -62,16 +68,29 @@ def test_provisional_grade(
         # before opening: the same morning
         (
             datetime(2026, 11, 18, 6, 0, tzinfo=SH),
-            G1,
+            G3,
             datetime(2026, 11, 18, 9, 0, tzinfo=SH),
-            datetime(2026, 11, 18, 9, 0, tzinfo=SH),
+            datetime(2026, 11, 23, 8, 0, tzinfo=SH),
         ),
         # closing time itself is outside hours
         (
             datetime(2026, 11, 18, 18, 0, tzinfo=SH),
+            G2,
+            datetime(2026, 11, 19, 9, 0, tzinfo=SH),
+            datetime(2026, 11, 20, 8, 0, tzinfo=SH),
+        ),
+        # 一级 at 04:04: at once, no waiting for the office ("一把手必须第一时间亲自安排", 000)
+        (
+            datetime(2026, 11, 18, 4, 4, tzinfo=SH),
             G1,
-            datetime(2026, 11, 19, 9, 0, tzinfo=SH),
-            datetime(2026, 11, 19, 9, 0, tzinfo=SH),
+            datetime(2026, 11, 18, 5, 4, tzinfo=SH),
+            datetime(2026, 11, 18, 5, 4, tzinfo=SH),
+        ),
+        (
+            datetime(2026, 11, 18, 18, 0, tzinfo=SH),
+            G1,
+            datetime(2026, 11, 18, 19, 0, tzinfo=SH),
+            datetime(2026, 11, 18, 19, 0, tzinfo=SH),
         ),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import string
@@ -75,27 +76,43 @@ def test_no_owner_text_is_hard_coded_in_handlers() -> None:
             assert not sentences, f"{path.name}: {line.strip()}"
 
 
-def test_a_broken_rules_file_stops_start_up_not_a_conversation(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("before", "after", "error"),
+    [
+        (
+            "max_failed_attempts: 5",
+            "max_failed_attempts: x",
+            r"rules\.yaml: binding: .*max_failed_attempts must be a whole number, not 'x'",
+        ),
+        (
+            "order_within_hours: 1 ",
+            "order_within_hours: soon ",
+            r"rules\.yaml: complaint: .*order_within_hours must be a number, not 'soon'",
+        ),
+        (
+            'hotline_hours: "08:00-18:00"',
+            "hotline_hrs: 8",
+            r"rules\.yaml: company: .*hotline_hours",
+        ),
+        ("certificate:\n", "certificates:\n", r"rules\.yaml: no section 'certificate'"),
+    ],
+)
+def test_a_broken_rules_file_stops_start_up_not_a_conversation(
+    tmp_path: Path, before: str, after: str, error: str
+) -> None:
     config = tmp_path / "config"
     shutil.copytree(PROJECT_ROOT / "config", config)
     rules = config / "rules.yaml"
-    rules.write_text(
-        rules.read_text(encoding="utf-8").replace(
-            "max_failed_attempts: 5", "max_failed_attempts: x"
-        ),
-        encoding="utf-8",
-    )
-    with pytest.raises(ConfigError, match="binding"):
+    text = rules.read_text(encoding="utf-8")
+    assert before in text
+    rules.write_text(text.replace(before, after), encoding="utf-8")
+    with pytest.raises(ConfigError, match=error):
         build_services(load_settings(config_dir=config, media_dir=tmp_path / "media"))
 
 
-def test_rules_sections_are_parsed_once() -> None:
-    calls: list[object] = []
-
-    def parse(section: object) -> int:
-        calls.append(section)
-        return len(calls)
-
+def test_the_rules_are_one_frozen_typed_object() -> None:
     rules = load_rules(PROJECT_ROOT / "config")
-    assert rules.parsed("binding", parse) == rules.parsed("binding", parse) == 1
-    assert len(calls) == 1
+    assert rules.binding.max_failed_attempts == 5
+    assert rules.service_hours.opens.hour == 8
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rules.binding = rules.binding  # type: ignore[misc]

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import load_rules
+from bot.config import load_raw_rules
 from bot.domain.repair import RepairRules, Urgency, add_working_days, ticket_number
+from bot.domain.service_hours import ServiceHours
 from bot.domain.tickets import (
     TRANSITIONS,
     Actor,
@@ -20,9 +21,10 @@ from bot.domain.tickets import (
 )
 from bot.settings import PROJECT_ROOT
 
-RULES_SECTION = load_rules(PROJECT_ROOT / "config").section("repair")
+RULES_SECTION = load_raw_rules(PROJECT_ROOT / "config")["repair"]
 RULES = RepairRules.from_config(RULES_SECTION)
 SH = ZoneInfo("Asia/Shanghai")
+HOURS = ServiceHours.parse("08:00-18:00")
 S = TicketStatus
 OWNER = Actor(ActorKind.OWNER, "7")
 STAFF = Actor(ActorKind.STAFF, "wang")
@@ -117,8 +119,8 @@ def test_working_days_skip_weekends(start: datetime, days: int, expected: dateti
 
 def test_deadlines_follow_the_configured_priority() -> None:
     reported = datetime(2026, 11, 18, 10, tzinfo=SH)  # a Wednesday
-    normal = RULES.deadlines_for("plumbing", Urgency.NORMAL, reported)
-    urgent = RULES.deadlines_for("plumbing", Urgency.URGENT, reported)
+    normal = RULES.deadlines_for("plumbing", Urgency.NORMAL, reported, HOURS)
+    urgent = RULES.deadlines_for("plumbing", Urgency.URGENT, reported, HOURS)
     assert normal.respond_by == datetime(2026, 11, 18, 12, tzinfo=SH)
     assert normal.visit_by == datetime(2026, 11, 19, 10, tzinfo=SH)
     assert normal.resolve_by == datetime(2026, 11, 23, 10, tzinfo=SH)
@@ -140,13 +142,44 @@ def test_a_category_can_override_the_deadlines_of_one_priority() -> None:
     }
     rules = RepairRules.from_config(section)
     reported = datetime(2026, 11, 18, 10, tzinfo=SH)  # a Wednesday
-    structure = rules.deadlines_for("structure", Urgency.NORMAL, reported)
-    plumbing = rules.deadlines_for("plumbing", Urgency.NORMAL, reported)
+    structure = rules.deadlines_for("structure", Urgency.NORMAL, reported, HOURS)
+    plumbing = rules.deadlines_for("plumbing", Urgency.NORMAL, reported, HOURS)
     assert structure.resolve_by == datetime(2026, 11, 25, 10, tzinfo=SH)  # 5 working days
     assert plumbing.resolve_by == datetime(2026, 11, 23, 10, tzinfo=SH)  # the default 3
     assert structure.visit_by == plumbing.visit_by  # what is not overridden stays the default
-    urgent = rules.deadlines_for("structure", Urgency.URGENT, reported)
-    assert urgent == rules.deadlines_for("plumbing", Urgency.URGENT, reported)
+    urgent = rules.deadlines_for("structure", Urgency.URGENT, reported, HOURS)
+    assert urgent == rules.deadlines_for("plumbing", Urgency.URGENT, reported, HOURS)
+
+
+@pytest.mark.parametrize(
+    ("reported", "respond_by", "visit_by"),
+    [
+        # 04:04, before the hotline opens: counted from 08:00, not "06:04"
+        (datetime(2026, 11, 18, 4, 4), datetime(2026, 11, 18, 10), datetime(2026, 11, 19, 8)),
+        # 17:00: one service hour today, the second from 08:00 tomorrow
+        (datetime(2026, 11, 18, 17), datetime(2026, 11, 19, 9), datetime(2026, 11, 19, 17)),
+        # 20:00, after closing: from 08:00 tomorrow
+        (datetime(2026, 11, 18, 20), datetime(2026, 11, 19, 10), datetime(2026, 11, 20, 8)),
+    ],
+)
+def test_a_report_outside_service_hours_counts_from_the_next_service_hour(
+    reported: datetime, respond_by: datetime, visit_by: datetime
+) -> None:
+    deadlines = RULES.deadlines_for("plumbing", Urgency.NORMAL, reported.replace(tzinfo=SH), HOURS)
+    assert deadlines.respond_by == respond_by.replace(tzinfo=SH)
+    assert deadlines.visit_by == visit_by.replace(tzinfo=SH)
+
+
+def test_an_emergency_counts_in_clock_hours_at_any_hour() -> None:
+    reported = datetime(2026, 11, 18, 4, 4, tzinfo=SH)
+    urgent = RULES.deadlines_for("plumbing", Urgency.URGENT, reported, HOURS)
+    assert urgent.respond_by == datetime(2026, 11, 18, 5, 4, tzinfo=SH)
+    assert urgent.visit_by == datetime(2026, 11, 18, 8, 4, tzinfo=SH)
+
+
+def test_structure_is_a_complex_problem_promised_a_plan() -> None:
+    assert RULES.is_complex("structure")
+    assert not RULES.is_complex("plumbing")
 
 
 @pytest.mark.parametrize(("closed", "repeat"), [(0, False), (1, False), (2, True), (5, True)])

@@ -6,9 +6,6 @@ from __future__ import annotations
 import pytest
 
 from bot.config import load_rules
-from bot.domain.certificates import CertificateRules
-from bot.domain.complaints import ComplaintRules
-from bot.domain.repair import RepairRules
 from bot.domain.tickets import TicketStatus
 from bot.domain.warranty import AssessmentReason, WarrantyStatus
 from bot.i18n import LANGUAGES, Texts
@@ -16,12 +13,12 @@ from bot.settings import PROJECT_ROOT
 
 RULES = load_rules(PROJECT_ROOT / "config")
 TEXTS = Texts.from_dir(PROJECT_ROOT / "config" / "locales", {})
-CERTIFICATE = CertificateRules.from_config(RULES.section("certificate"))
+CERTIFICATE = RULES.certificate
 
 
 def configured_keys() -> list[str]:
-    repair = RepairRules.from_config(RULES.section("repair"))
-    complaint = ComplaintRules.from_config(RULES.section("complaint"))
+    repair = RULES.repair
+    complaint = RULES.complaint
     return [
         *(f"repair.category_{c.id}" for c in repair.categories),
         *(f"certificate.stage_{stage}" for stage, _ in CERTIFICATE.stages),

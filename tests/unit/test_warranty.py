@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.config import load_rules
-from bot.domain.repair import RepairRules
 from bot.domain.warranty import (
     AssessmentReason,
     WarrantyDecision,
@@ -18,7 +18,7 @@ from bot.domain.warranty import (
 )
 from bot.settings import PROJECT_ROOT
 
-RULES = RepairRules.from_config(load_rules(PROJECT_ROOT / "config").section("repair"))
+RULES = load_rules(PROJECT_ROOT / "config").repair
 IN, OUT, ASSESS = (
     WarrantyStatus.IN_WARRANTY,
     WarrantyStatus.OUT_OF_WARRANTY,
@@ -69,8 +69,13 @@ def test_add_years(start: date, years: int, expected: date) -> None:
             date(2026, 6, 2),
             WarrantyDecision(OUT, date(2026, 6, 1)),
         ),
-        # structure: design life (50 years DEFAULT)
-        ("structure", date(2000, 1, 1), date(2049, 12, 31), WarrantyDecision(IN, date(2050, 1, 1))),
+        # structure: the design life, and no project has one entered in rules.yaml
+        (
+            "structure",
+            date(2000, 1, 1),
+            date(2049, 12, 31),
+            WarrantyDecision(ASSESS, None, AssessmentReason.DESIGN_LIFE_UNSET),
+        ),
         # leap-day handover
         ("plumbing", date(2024, 2, 29), date(2026, 2, 28), WarrantyDecision(IN, date(2026, 2, 28))),
         ("plumbing", date(2024, 2, 29), date(2026, 3, 1), WarrantyDecision(OUT, date(2026, 2, 28))),
@@ -104,7 +109,18 @@ def test_add_years(start: date, years: int, expected: date) -> None:
 def test_warranty_from_configured_periods(
     category: str, handover: date | None, today: date, expected: WarrantyDecision
 ) -> None:
-    assert RULES.warranty(category, handover, today) == expected
+    assert RULES.warranty(category, handover, today, project="示例花园") == expected
+
+
+def test_the_structure_is_dated_only_by_a_design_life_entered_for_its_project() -> None:
+    rules = dataclasses.replace(RULES, design_life_years={"示例花园": 50})
+    handover, today = date(2025, 9, 20), date(2026, 12, 1)
+    assert rules.warranty("structure", handover, today, project="示例花园") == WarrantyDecision(
+        IN, date(2075, 9, 20)
+    )
+    assert rules.warranty("structure", handover, today, project="别的项目") == WarrantyDecision(
+        ASSESS, None, AssessmentReason.DESIGN_LIFE_UNSET
+    )
 
 
 def test_the_boundary_is_the_local_date_not_utc() -> None:

@@ -23,7 +23,13 @@ from telegram.request import HTTPXRequest
 
 from bot.channels.telegram.intake import ALLOWED_UPDATES, ChatQueue, Poller
 from bot.channels.telegram.mapping import CHANNEL, pressed_button, to_incoming
-from bot.channels.telegram.pacing import Pacer, RedisBucket, Sleep, TelegramLimits, shared_bucket
+from bot.channels.telegram.pacing import (
+    Pacer,
+    RedisBucket,
+    Sleep,
+    TelegramLimits,
+    shared_bucket,
+)
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.webhook import webhook_router
 from bot.engine.ports import Answer, DeliveryError, EnginePort, EngineUnavailable, MediaError, Push
