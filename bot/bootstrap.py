@@ -29,6 +29,7 @@ from bot.scheduler.outbox import OutboxWorker
 from bot.settings import Settings
 from bot.storage.db import create_engine, session_factory
 from bot.storage.uow import UnitOfWork
+from bot.understanding import Understander
 
 
 def utc_now() -> datetime:
@@ -83,6 +84,7 @@ def build_services(
         faq=faq or FaqMatcher.from_config(settings.config_dir),
         faq_misses=MissLog(settings.media_dir.parent / "faq_misses.jsonl"),
         clock=clock,
+        understanding=Understander.from_config(settings.config_dir),
     )
 
 

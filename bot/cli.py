@@ -28,8 +28,14 @@ FEATURE_COMMANDS = {
     "faq": "bot.faq.cli",
     "certificates": "bot.certificates_import",
     "wechat": "bot.channels.wechat_cli",
+    "understand": "bot.understanding.cli",
 }
-BENCHMARKS = ("bot.faq.cli", "bot.channels.telegram_bench", "bot.channels.wechat_cli")
+BENCHMARKS = (
+    "bot.faq.cli",
+    "bot.channels.telegram_bench",
+    "bot.channels.wechat_cli",
+    "bot.understanding.cli",
+)
 CORE_COMMANDS = ("run", "demo", "db", "owners")
 
 

@@ -82,9 +82,7 @@ def _build(raw: Mapping[str, Any]) -> Lexicon:
             for variant in variants
         },
         navigation={name: _compile(raw["navigation"][name]) for name in NAVIGATION},
-        smalltalk={
-            kind: tuple(str(p) for p in raw["smalltalk"][kind]) for kind in SMALLTALK_KINDS
-        },
+        smalltalk={kind: tuple(str(p) for p in raw["smalltalk"][kind]) for kind in SMALLTALK_KINDS},
         emergency=_compile(raw["emergency"]),
         human=_compile(raw["human"]),
         complaint=_compile(raw["complaint"]),

@@ -97,7 +97,7 @@ class Understanding:
             "text": self.slots.description,
             "intent": self.intent.value,
             "confidence": self.confidence,
-            "slots": {k: v for k, v in self.slots.to_dict().items() if k != "description"},
+            "slots": self.slots.to_dict(),
             "alternative": self.alternative.value if self.alternative else None,
         }
 
