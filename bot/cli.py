@@ -141,16 +141,30 @@ def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     demo.add_argument("--script", type=Path, help="feed owner lines from FILE, print replies")
     demo.add_argument("--lang", choices=["zh", "en"], help="the owner's platform language")
     demo.add_argument("--user", default="demo-owner", help="console user id (default: %(default)s)")
+    demo.add_argument(
+        "--json", action="store_true", help="with --script: one JSON object per owner line"
+    )
     demo.set_defaults(func=_demo)
 
 
 def _demo(args: argparse.Namespace) -> int:
     from bot.channels.console import ConsoleChannel, chat
 
+    if args.json and args.script is None:
+        print("error: --json needs --script FILE", file=sys.stderr)
+        return 2
+    if args.script is not None and not args.script.is_file():
+        print(f"error: cannot read {args.script}", file=sys.stderr)
+        return 2
+
     async def work(runtime: Runtime) -> int:
         await _upgrade(runtime)
         console = ConsoleChannel()
         runtime.services.gateways[console.name] = console
+        if args.json:
+            await _seed(runtime)
+            await _demo_json(runtime, args)
+            return 0
         if args.script is None:
             await _print_demo_banner(runtime)
         else:
@@ -169,6 +183,28 @@ def _demo(args: argparse.Namespace) -> int:
         return 0
 
     return run_async(work, with_channels=False)
+
+
+async def _demo_json(runtime: Runtime, args: argparse.Namespace) -> None:
+    from bot.channels.console import chat_json
+
+    async def state_of(user_id: str) -> tuple[str | None, str | None]:
+        async with runtime.uow() as uow:
+            account = await uow.accounts.find("console", user_id)
+            if account is None:
+                return None, None
+            state = await uow.conversations.load(account.id)
+        return state.flow, state.step
+
+    with args.script.open(encoding="utf-8") as lines:
+        await chat_json(
+            runtime.engine,
+            lines,
+            sys.stdout,
+            user_id=args.user,
+            language=args.lang,
+            state_of=state_of,
+        )
 
 
 async def _seed(runtime: Runtime) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -110,3 +111,48 @@ async def chat(
         await channel.send(user_id, result.replies)
         if after_each is not None:
             await after_each()
+
+
+#: (flow, step) of a console user's conversation after a message, read from storage.
+StateOf = Callable[[str], Awaitable[tuple[str | None, str | None]]]
+
+
+async def chat_json(
+    engine: Engine,
+    lines: TextIO,
+    out: TextIO,
+    *,
+    user_id: str,
+    language: str | None,
+    state_of: StateOf,
+) -> None:
+    """`demo --script FILE --json`: one JSON object per owner line, for tests and tuning:
+    {"in", "intent", "flow", "step", "replies": [{"text", "buttons": [label, …]}]}. Button
+    labels come in the order a typed number presses them."""
+    understanding = engine.services.understanding
+    for counter, raw in enumerate(lines):
+        line = raw.rstrip("\n")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        msg = to_message(line, user_id, language, counter)
+        try:
+            result = await engine.handle(msg)
+            replies = result.replies
+        except EngineUnavailable:
+            lang = engine.router.language_for(msg)
+            replies = [Reply(engine.services.texts.get("engine.busy", lang))]
+        intent = None
+        if msg.kind is MessageKind.TEXT:
+            intent = understanding.understand(line, language).intent.value
+        flow, step = await state_of(user_id)
+        record = {
+            "in": line,
+            "intent": intent,
+            "flow": flow,
+            "step": step,
+            "replies": [
+                {"text": r.text, "buttons": [b.label for b in r.flat_buttons()]} for r in replies
+            ],
+        }
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.flush()

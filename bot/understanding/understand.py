@@ -64,6 +64,11 @@ _POLICY = re.compile(
     r"保修|保几年|质保|收费|要钱|收钱|免费|多久|几天|多长时间|流程|怎么报|谁负责|归谁|找谁|谁管|赔"
     r"|(?<![a-z])(warranty|covered|charge\w*|free|how long|who)(?![a-z])"
 )
+#: "报修 厨房水管漏水": the request word is not part of the problem's description.
+_REPORT_PREFIX = re.compile(
+    r"^\s*(我要|我想|帮我)?(报修|报个修|维修|報修)[\s,，:：、。!！]*|^\s*repair( pls| please)?[\s,:]+",
+    re.IGNORECASE,
+)
 _PARTICLES = "啊呀哈呢吧哦嘛啦呐噢喔哟 "
 #: Particles that may end a navigation word ("上一步吧", "算了吧") without changing it.
 _TRAILING = "吧啊呀哦嘛呢 "
@@ -200,7 +205,7 @@ class Understander:
         if intent not in (Intent.REPAIR, Intent.EMERGENCY):
             return Slots(description)
         return Slots(
-            description,
+            _REPORT_PREFIX.sub("", description) or description,
             category=first_key(lex.categories, own),
             place=first_key(lex.places, own),
             urgency="urgent" if self._is_urgent(own, intent) else "normal",
