@@ -66,7 +66,8 @@ _POLICY = re.compile(
 )
 #: "报修 厨房水管漏水": the request word is not part of the problem's description.
 _REPORT_PREFIX = re.compile(
-    r"^\s*(我要|我想|帮我)?(报修|报个修|维修|報修)[\s,，:：、。!！]*|^\s*repair( pls| please)?[\s,:]+",
+    r"^\s*(我要|我想|帮我)?(报修|报个修|维修|報修)[\s,，:：、。!！]*"
+    r"|^\s*repair( pls| please)?[\s,:]+",
     re.IGNORECASE,
 )
 _PARTICLES = "啊呀哈呢吧哦嘛啦呐噢喔哟 "
@@ -204,8 +205,10 @@ class Understander:
             return Slots(description, smalltalk=self._smalltalk_kind(own))
         if intent not in (Intent.REPAIR, Intent.EMERGENCY):
             return Slots(description)
+        # Only a described problem is a description ("报个修" asks for one, it is not one).
+        described = intent is Intent.EMERGENCY or matches(lex.repair_problem, own)
         return Slots(
-            _REPORT_PREFIX.sub("", description) or description,
+            _REPORT_PREFIX.sub("", description) if described else "",
             category=first_key(lex.categories, own),
             place=first_key(lex.places, own),
             urgency="urgent" if self._is_urgent(own, intent) else "normal",
