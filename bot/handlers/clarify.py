@@ -35,7 +35,8 @@ class ClarifyFlow(Flow):
         action, _, flow = value.partition(":")
         if action != "pick" or not flow:
             return Outcome(start_flow="menu")
-        ctx.prefill = dict(data["prefill"])
+        # The owner's choice is now the intent: the chosen flow takes the words as its own.
+        ctx.prefill = {**data["prefill"], "intent": flow}
         return Outcome(start_flow=flow)
 
     async def _offer_repair(self, ctx: Context) -> Outcome:
