@@ -44,11 +44,15 @@ class Rules:
 
 
 def load_rules(config_dir: Path) -> Rules:
-    path = config_dir / "rules.yaml"
+    return Rules(load_mapping(config_dir / "rules.yaml"))
+
+
+def load_mapping(path: Path) -> Mapping[str, Any]:
+    """A YAML file whose top level is a mapping; ConfigError names the file otherwise."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{path} must be a mapping")
-    return Rules(raw)
+    return raw

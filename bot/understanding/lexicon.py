@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from bot.config import ConfigError
+from bot.config import ConfigError, load_mapping
 
 Patterns = tuple[re.Pattern[str], ...]
 NAVIGATION = ("back", "cancel", "menu", "end_human")
@@ -57,13 +55,8 @@ class Lexicon:
 
 
 def load_lexicon(path: Path) -> Lexicon:
-    """Read and compile the file; ConfigError names the section of a bad pattern."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{path} must be a mapping")
+    """Read and compile the file; ConfigError names the file and the bad pattern."""
+    raw = load_mapping(path)
     unknown = sorted(set(raw) - set(_SECTIONS))
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {', '.join(unknown)}")
