@@ -49,6 +49,8 @@ FLOW_OF_INTENT = {
 }
 #: Below this confidence, a message with a second reading makes the bot ask which one.
 ASK_BELOW = 0.6
+#: At a free-text step, only a message this surely a question is answered instead of kept.
+ANSWER_BETWEEN = 0.7
 #: At a step, a message understood this surely as another flow's business starts that flow.
 SWITCH_FROM = 0.85
 
@@ -153,7 +155,7 @@ class Router:
         free_text = step in active.free_text_steps
         if intent is Intent.EMERGENCY and not free_text:
             return await self._start(ctx, state, self._flow("emergency"), ctx.msg.text)
-        if intent is Intent.FAQ:
+        if intent is Intent.FAQ and (not free_text or understood.confidence >= ANSWER_BETWEEN):
             answered = await self._answer_between(ctx, state, active, step)
             if answered is not None:
                 return answered

@@ -40,6 +40,11 @@ class ClarifyFlow(Flow):
         return Outcome(start_flow=flow)
 
     async def _offer_repair(self, ctx: Context) -> Outcome:
+        """Kept and offered only to a bound owner: nobody else can report a repair, and the
+        photo is not fetched for nothing."""
+        if not ctx.account.is_bound:
+            text = ctx.t("engine.photo_outside_flow")
+            return Outcome([Reply(text, buttons=self._menu_row(ctx))])
         try:
             path = await ctx.save_photo()
         except MediaError as error:

@@ -145,11 +145,15 @@ class Understander:
         if not own:
             return Understanding(Intent.UNKNOWN, UNKNOWN, Slots(description), language=language)
         faq = self._faq_normaliser.normalise(own)
-        intent, confidence, alternative = self._classify(own, faq)
+        intent, confidence, alternative = self._classify(
+            own, faq, "?" in description or "？" in description
+        )
         slots = self._slots(description, own, intent)
         return Understanding(intent, confidence, slots, alternative, language)
 
-    def _classify(self, own: str, faq: str) -> tuple[Intent, float, Intent | None]:
+    def _classify(
+        self, own: str, faq: str, question_mark: bool
+    ) -> tuple[Intent, float, Intent | None]:
         lex, rules = self._lexicon, self._faq_intents
         navigation = first_key(lex.navigation, own.rstrip(_TRAILING))
         if navigation is not None:
@@ -168,7 +172,7 @@ class Understander:
             return Intent.TICKETS, OWN_CASE, None
         if matches(lex.complaint, own) or matches(rules.abuse, faq):
             return Intent.COMPLAINT, SOFT_COMPLAINT, None
-        return self._repair_or_question(own)
+        return self._repair_or_question(own, question_mark)
 
     def _is_complaint(self, faq: str) -> bool:
         """Making a complaint (not asking how complaints work), as the FAQ decides it."""
@@ -177,9 +181,11 @@ class Understander:
             return True
         return matches(rules.complaint_topic, faq) and not matches(rules.complaint_question, faq)
 
-    def _repair_or_question(self, own: str) -> tuple[Intent, float, Intent | None]:
+    def _repair_or_question(
+        self, own: str, question_mark: bool
+    ) -> tuple[Intent, float, Intent | None]:
         lex = self._lexicon
-        asks = matches(lex.question, own)
+        asks = question_mark or matches(lex.question, own)
         request = matches(lex.repair_request, own)
         problem = matches(lex.repair_problem, own)
         named = first_key(lex.categories, own) is not None or first_key(lex.places, own)
