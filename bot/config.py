@@ -13,7 +13,7 @@ import yaml
 from bot.domain.errors import ConfigError
 from bot.domain.rules import CompanyRules
 
-__all__ = ["ConfigError", "load_raw_rules", "load_rules", "rules_path"]
+__all__ = ["ConfigError", "load_mapping", "load_raw_rules", "load_rules", "rules_path"]
 
 
 def rules_path(config_dir: Path) -> Path:
@@ -22,7 +22,11 @@ def rules_path(config_dir: Path) -> Path:
 
 def load_raw_rules(config_dir: Path) -> Mapping[str, Any]:
     """The file as written, for checks that look at values before they are given meaning."""
-    path = rules_path(config_dir)
+    return load_mapping(rules_path(config_dir))
+
+
+def load_mapping(path: Path) -> Mapping[str, Any]:
+    """A YAML file whose top level is a mapping; ConfigError names the file otherwise."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:

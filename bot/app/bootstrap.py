@@ -31,6 +31,7 @@ from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.uow import UnitOfWork
 from bot.storage.wechat_tokens import DatabaseTokenStore
+from bot.understanding import Understander
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def build_services(
         faq=faq or FaqMatcher.from_config(settings.config_dir),
         faq_misses=MissLog(settings.media_dir.parent / "faq_misses.jsonl"),
         clock=clock,
+        understanding=Understander.from_config(settings.config_dir),
     )
 
 

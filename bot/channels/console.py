@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -117,3 +118,46 @@ async def _handle(engine: EnginePort, msg: IncomingMessage) -> Answer:
     """Record, then process: a terminal has no redelivery, so a line is never a duplicate."""
     await engine.record(msg)
     return await engine.process(msg)
+
+
+#: (flow, step) of a console user's conversation after a message, read from storage.
+StateOf = Callable[[str], Awaitable[tuple[str | None, str | None]]]
+#: The intent the understanding step gives a typed line.
+IntentOf = Callable[[str], str]
+
+
+async def chat_json(
+    engine: EnginePort,
+    lines: TextIO,
+    out: TextIO,
+    *,
+    user_id: str,
+    language: str | None,
+    intent_of: IntentOf,
+    state_of: StateOf,
+) -> None:
+    """`demo --script FILE --json`: one JSON object per owner line, for tests and tuning:
+    {"in", "intent", "flow", "step", "replies": [{"text", "buttons": [label, …]}]}. Button
+    labels come in the order a typed number presses them."""
+    for counter, raw in enumerate(lines):
+        line = raw.rstrip("\n")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        msg = to_message(line, user_id, language, counter)
+        try:
+            replies = (await _handle(engine, msg)).replies
+        except EngineUnavailable:
+            lang = language or engine.default_language
+            replies = [Reply(engine.texts.get("engine.busy", lang))]
+        flow, step = await state_of(user_id)
+        record = {
+            "in": line,
+            "intent": intent_of(line) if msg.kind is MessageKind.TEXT else None,
+            "flow": flow,
+            "step": step,
+            "replies": [
+                {"text": r.text, "buttons": [b.label for b in r.flat_buttons()]} for r in replies
+            ],
+        }
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.flush()

@@ -23,6 +23,7 @@ COMMAND_GROUPS = {
     "certificates": "bot.cli.certificates",
     "faq": "bot.cli.faq",
     "rules": "bot.cli.rules",
+    "understand": "bot.cli.understand",
     "wechat": "bot.cli.wechat",
     "bench": "bot.cli.bench",
 }

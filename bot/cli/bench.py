@@ -19,6 +19,7 @@ def add_commands(commands: SubParsers[argparse.ArgumentParser]) -> None:
     bench = commands.add_parser("bench", help="benchmarks that print figures")
     benches = bench.add_subparsers(title="benchmarks", metavar="BENCH")
     _add_faq(benches)
+    _add_understand(benches)
     _add_telegram(benches)
     _add_wechat(benches)
 
@@ -45,6 +46,30 @@ def _faq(args: argparse.Namespace) -> int:
     if args.check and not all(f.meets_targets for f in figures):
         return 1
     return 0
+
+
+def _add_understand(benches: SubParsers[argparse.ArgumentParser]) -> None:
+    understand = benches.add_parser("understand", help="time per message of understanding")
+    understand.add_argument("--rounds", type=int, default=20, help="passes over the messages")
+    understand.add_argument(
+        "--messages", type=Path, help=f"owner messages (default: CONFIG_DIR/{EVAL_FILE})"
+    )
+    understand.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    understand.add_argument("--config-dir", type=Path, help="use this config folder")
+    understand.set_defaults(func=_understand)
+
+
+def _understand(args: argparse.Namespace) -> int:
+    from bot.bench.understand import run_bench
+    from bot.faq.evaluation import load_cases
+    from bot.faq.matcher import FaqMatcher
+    from bot.understanding.understand import Understander
+
+    config_dir = config_dir_of(args)
+    messages = [case.question for case in load_cases(args.messages or config_dir / EVAL_FILE)]
+    understander = Understander.from_config(config_dir)
+    met = run_bench(understander, FaqMatcher.from_config(config_dir), messages, args.rounds)
+    return 1 if args.check and not met else 0
 
 
 def _add_telegram(benches: SubParsers[argparse.ArgumentParser]) -> None:

@@ -23,6 +23,9 @@ def add_commands(commands: SubParsers[argparse.ArgumentParser]) -> None:
     demo.add_argument("--lang", choices=["zh", "en"], help="the owner's platform language")
     demo.add_argument("--user", default="demo-owner", help="console user id (default: %(default)s)")
     demo.add_argument(
+        "--json", action="store_true", help="with --script: one JSON object per owner line"
+    )
+    demo.add_argument(
         "--now",
         type=_moment,
         help="start the clock at this moment, e.g. 2026-11-23T10:00+08:00, so a scripted tour "
@@ -48,8 +51,19 @@ def clock_from(start: datetime) -> Callable[[], datetime]:
 def _demo(args: argparse.Namespace) -> int:
     from bot.channels.console import chat
 
+    if args.json and args.script is None:
+        print("error: --json needs --script FILE", file=sys.stderr)
+        return 2
+    if args.script is not None and not args.script.is_file():
+        print(f"error: cannot read {args.script}", file=sys.stderr)
+        return 2
+
     async def work(runtime: Runtime) -> int:
         assert runtime.console is not None, "built with_console"
+        if args.json:
+            await seed_demo(runtime, runtime.services.clock())
+            await _demo_json(runtime, args)
+            return 0
         if args.script is None:
             await print_demo_banner(runtime)
         else:
@@ -69,6 +83,32 @@ def _demo(args: argparse.Namespace) -> int:
 
     options: dict[str, Any] = {"clock": clock_from(args.now)} if args.now else {}
     return run_migrated(work, with_channels=False, with_console=True, **options)
+
+
+async def _demo_json(runtime: Runtime, args: argparse.Namespace) -> None:
+    from bot.channels.console import chat_json
+
+    async def state_of(user_id: str) -> tuple[str | None, str | None]:
+        async with runtime.uow() as uow:
+            account = await uow.accounts.find("console", user_id)
+            if account is None:
+                return None, None
+            state = await uow.conversations.load(account.id)
+        return state.flow, state.step
+
+    def intent_of(line: str) -> str:
+        return runtime.services.understanding.understand(line, args.lang).intent.value
+
+    with args.script.open(encoding="utf-8") as lines:
+        await chat_json(
+            runtime.engine,
+            lines,
+            sys.stdout,
+            user_id=args.user,
+            language=args.lang,
+            intent_of=intent_of,
+            state_of=state_of,
+        )
 
 
 async def print_demo_banner(runtime: Runtime) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.domain.rules import CompanyRules
     from bot.faq import FaqMatcher, MissLog
     from bot.storage.uow import UnitOfWork
+    from bot.understanding import Understander
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Services:
     faq: FaqMatcher
     faq_misses: MissLog
     clock: Callable[[], datetime]
+    understanding: Understander
     gateways: dict[str, ChannelGateway] = field(default_factory=dict)
 
 
@@ -44,6 +46,9 @@ class Context:
     now: datetime
     #: The conversation being routed; flows read paused drafts from it.
     state: ConversationState
+    #: What the owner already said when a flow starts from free text (the router fills it from
+    #: the understanding step): description, category, location, photos, smalltalk kind.
+    prefill: dict[str, Any] = field(default_factory=dict)
 
     @property
     def lang(self) -> str:

@@ -59,6 +59,13 @@ class Flow:
     events: ClassVar[tuple[str, ...]] = ()
     requires_binding: ClassVar[bool] = True
     leaving: ClassVar[Leaving] = Leaving.PAUSE
+    #: Steps whose answer is the owner's own words (a description): a typed message there is
+    #: the answer unless it is a navigation word or a question the FAQ can answer.
+    free_text_steps: ClassVar[frozenset[str]] = frozenset()
+    #: Every typed message belongs to the flow (hand-off: it goes to staff), except navigation.
+    keeps_text: ClassVar[bool] = False
+    #: Typed text leaves the flow and is understood afresh (a menu of choices, the FAQ).
+    releases_text: ClassVar[bool] = False
 
     async def start(self, ctx: Context, argument: str) -> Outcome:
         raise NotImplementedError
@@ -69,6 +76,16 @@ class Flow:
         Flows whose buttons stay valid (FAQ answers, a ticket's detail) override this; None
         tells the owner the button has expired.
         """
+        return None
+
+    async def ask_again(self, ctx: Context, step: str, data: dict[str, Any]) -> Outcome | None:
+        """The question of `step` once more (after answering a question in between); None when
+        the flow cannot repeat it, and the owner is told to carry on."""
+        return None
+
+    async def navigate(self, ctx: Context, intent: str, data: dict[str, Any]) -> Outcome | None:
+        """A typed navigation word (back, cancel, menu, end_human) inside this flow; None lets
+        the router apply the default (cancel discards, the others go to the menu)."""
         return None
 
     async def step(self, ctx: Context, step: str, data: dict[str, Any]) -> Outcome:

@@ -2,7 +2,10 @@
 
 Order: reject what no flow can use → numbered answers become button presses → commands,
 shortcuts, events and `flow:` buttons start their flow from anywhere (the global interrupts
-/cancel, /menu, /help are ordinary flows found this way) → the active flow's step → the FAQ,
+/cancel, /menu, /help are ordinary flows found this way) → typed text is understood
+(bot/understanding): navigation words and emergencies act at every step, a question at a step is
+answered and the step asked again → the active flow's step → outside a flow, the flow of the
+understood intent starts with what was said (unsure between two: the owner is asked) → the FAQ,
 which is the last flow in the list.
 """
 
@@ -13,12 +16,14 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from bot.domain.conversation import ConversationState
 from bot.engine.context import Context, Services
 from bot.engine.flow import Flow, Leaving, Outcome, start_button
-from bot.engine.types import Button, IncomingMessage, MessageKind, Reply, button_rows
+from bot.engine.types import VOICE, Button, IncomingMessage, MessageKind, Reply, button_rows
 from bot.i18n import language_from_hint
+from bot.understanding import Intent, Understanding
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,26 @@ MAX_TEXT_LENGTH = 2000
 #: flow again offers to continue the draft. DEFAULT (not in source).
 IDLE_PAUSE_AFTER = timedelta(hours=6)
 MAX_HOPS = 4
+#: The flow each understood intent starts (faq and unknown: the fallback, the FAQ).
+FLOW_OF_INTENT = {
+    Intent.REPAIR: "repair",
+    Intent.EMERGENCY: "emergency",
+    Intent.TICKETS: "tickets",
+    Intent.CERTIFICATE: "certificate",
+    Intent.COMPLAINT: "complaint",
+    Intent.HUMAN: "handoff",
+    Intent.SMALLTALK: "smalltalk",
+    Intent.CANCEL: "cancel",
+    Intent.BACK: "menu",
+    Intent.MENU: "menu",
+    Intent.END_HUMAN: "menu",
+}
+#: Below this confidence, a message with a second reading makes the bot ask which one.
+ASK_BELOW = 0.6
+#: At a free-text step, only a message this surely a question is answered instead of kept.
+ANSWER_BETWEEN = 0.7
+#: At a step, a message understood this surely as another flow's business starts that flow.
+SWITCH_FROM = 0.85
 
 
 def normalise_command(text: str) -> str:
@@ -66,17 +91,102 @@ class Router:
             return await self._start(ctx, state, flow, argument)
         if ctx.msg.kind is MessageKind.BUTTON:
             return await self._button(ctx, state)
+        understood = self._understand(ctx)
         active = self.flows.get(state.flow or "")
         if active is not None and state.step is not None:
             if state.flow_version != active.version:
                 state.clear()
                 notice = Reply(ctx.t("engine.flow_changed"))
                 return [notice, *await self._start(ctx, state, active, "")]
+            if understood is not None:
+                interrupted = await self._interrupt(ctx, state, active, state.step, understood)
+                if interrupted is not None:
+                    return interrupted
             outcome = await active.step(ctx, state.step, state.data)
             return await self._apply(ctx, state, active, outcome)
         if ctx.msg.kind is MessageKind.PHOTO:
-            return [Reply(ctx.t("engine.photo_outside_flow"), buttons=self._menu_button(ctx.lang))]
-        return await self._start(ctx, state, self.fallback, ctx.msg.text)
+            return await self._start(ctx, state, self._flow("clarify"), "")
+        if understood is None:
+            return await self._start(ctx, state, self.fallback, ctx.msg.text)
+        return await self._dispatch(ctx, state, understood)
+
+    def _understand(self, ctx: Context) -> Understanding | None:
+        if ctx.msg.kind is not MessageKind.TEXT:
+            return None
+        return self.services.understanding.understand(ctx.msg.text, ctx.lang)
+
+    def _flow(self, name: str) -> Flow:
+        """A flow by name; the fallback when this router was built without it (tests)."""
+        return self.flows.get(name, self.fallback)
+
+    async def _dispatch(
+        self, ctx: Context, state: ConversationState, understood: Understanding
+    ) -> list[Reply]:
+        """Outside a flow: start the flow of the intent with what the owner said."""
+        ctx.prefill = prefill_of(understood)
+        alternative = understood.alternative
+        if alternative is not None and understood.confidence < ASK_BELOW:
+            ctx.prefill["options"] = [
+                FLOW_OF_INTENT.get(intent, self.fallback.name)
+                for intent in (understood.intent, alternative)
+            ]
+            return await self._start(ctx, state, self._flow("clarify"), ctx.msg.text)
+        name = FLOW_OF_INTENT.get(understood.intent, self.fallback.name)
+        return await self._start(ctx, state, self._flow(name), ctx.msg.text)
+
+    async def _interrupt(
+        self,
+        ctx: Context,
+        state: ConversationState,
+        active: Flow,
+        step: str,
+        understood: Understanding,
+    ) -> list[Reply] | None:
+        """Typed text at a step that is not the step's answer, or None to let the step have it."""
+        intent = understood.intent
+        if intent.is_navigation:
+            return await self._navigate(ctx, state, active, intent)
+        if active.keeps_text:
+            return None
+        if active.releases_text:
+            state.clear()
+            return await self._dispatch(ctx, state, understood)
+        ctx.prefill = prefill_of(understood)
+        free_text = step in active.free_text_steps
+        if intent is Intent.EMERGENCY and not free_text:
+            return await self._start(ctx, state, self._flow("emergency"), ctx.msg.text)
+        if intent is Intent.FAQ and (not free_text or understood.confidence >= ANSWER_BETWEEN):
+            answered = await self._answer_between(ctx, state, active, step)
+            if answered is not None:
+                return answered
+        target = FLOW_OF_INTENT.get(intent)
+        switch = understood.confidence >= SWITCH_FROM and target not in (None, active.name)
+        if switch and not free_text and target is not None:
+            return await self._start(ctx, state, self._flow(target), ctx.msg.text)
+        return None
+
+    async def _navigate(
+        self, ctx: Context, state: ConversationState, active: Flow, intent: Intent
+    ) -> list[Reply]:
+        outcome = await active.navigate(ctx, intent.value, state.data)
+        if outcome is not None:
+            return await self._apply(ctx, state, active, outcome)
+        return await self._start(ctx, state, self._flow(FLOW_OF_INTENT[intent]), "")
+
+    async def _answer_between(
+        self, ctx: Context, state: ConversationState, active: Flow, step: str
+    ) -> list[Reply] | None:
+        """A question the FAQ answers surely: the answer, then the step's question again with
+        the draft as it was. None when the FAQ is not sure (the step gets the text)."""
+        result = self.services.faq.ask(ctx.msg.text, ctx.lang)
+        if not result.matched:
+            return None
+        again = await active.ask_again(ctx, step, state.data)
+        if again is None:
+            again = Outcome([Reply(ctx.t("understanding.carry_on"))], step, state.data)
+        answer = Reply(result.answer)
+        outcome = Outcome([answer, *again.replies], again.next_step, again.data, again.start_flow)
+        return await self._apply(ctx, state, active, outcome)
 
     def _numbered_choice(self, msg: IncomingMessage, state: ConversationState) -> IncomingMessage:
         """WeChat and the console show buttons as numbered options: "2" means the 2nd button."""
@@ -91,7 +201,9 @@ class Router:
     def _reject(self, ctx: Context) -> Reply | None:
         msg = ctx.msg
         if msg.kind is MessageKind.UNSUPPORTED:
-            return Reply(ctx.t("engine.unsupported"), buttons=self._menu_button(ctx.lang))
+            voice = msg.payload == VOICE
+            key = "understanding.voice_please_type" if voice else "engine.unsupported"
+            return Reply(ctx.t(key), buttons=self._menu_button(ctx.lang))
         if msg.kind is MessageKind.TEXT and not msg.text.strip():
             return Reply(ctx.t("engine.empty"), buttons=self._menu_button(ctx.lang))
         if len(msg.text) > MAX_TEXT_LENGTH:
@@ -186,6 +298,21 @@ class Router:
     def _menu_button(self, lang: str) -> tuple[tuple[Button, ...], ...]:
         label = self.services.texts.get("engine.button_menu", lang)
         return button_rows([start_button(label, "menu")])
+
+
+def prefill_of(understood: Understanding) -> dict[str, Any]:
+    """What a flow started from this message may take over instead of asking again."""
+    slots = understood.slots
+    prefill: dict[str, Any] = {"description": slots.description, "intent": understood.intent.value}
+    for key, value in (
+        ("category", slots.category),
+        ("place", slots.place),
+        ("urgency", slots.urgency),
+        ("smalltalk", slots.smalltalk),
+    ):
+        if value is not None:
+            prefill[key] = value
+    return prefill
 
 
 def _last_offered(replies: list[Reply]) -> list[list[str]]:

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+#: Payload of an UNSUPPORTED message that was speech we cannot read: the owner is asked to type.
+VOICE = "voice"
+
 
 class MessageKind(enum.StrEnum):
     TEXT = "text"

@@ -48,6 +48,9 @@ SIMILARITY_WEIGHT = 0.15
 ASSOC_FULL = 0.3  # a feature in this share of an entry's samples is fully associated with it
 ASSOC_POWER = 0.5
 CANDIDATES = 12
+#: A feature this central to an entry (1.0: a tag, or in ASSOC_FULL of its samples) can tell it
+#: apart from a close runner-up (FaqMatcher._is_confident).
+DISTINCTIVE_ASSOCIATION = 1.0
 
 
 def stem(word: str) -> str:
@@ -167,6 +170,17 @@ class FeatureIndex:
         ]
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored[:limit]
+
+    def distinctive(self, normalised: str, entry: int, other: int) -> float:
+        """Weight of the question's words that are central to `entry` (a tag, or in a good
+        share of its samples) and that `other` never uses: what tells two close entries apart
+        ("水管" for the pipes entry against the general warranty one)."""
+        mine, theirs = self._association[entry], self._association[other]
+        return sum(
+            self._weights[feature]
+            for feature in features(normalised)
+            if mine.get(feature, 0.0) >= DISTINCTIVE_ASSOCIATION and feature not in theirs
+        )
 
     def _candidates(self, query: set[str]) -> list[int]:
         """Entries sharing the most weight of the question's rarest features.

@@ -39,9 +39,17 @@ class ComplaintFlow(FormFlow):
     commands = ("/complaint",)
     shortcuts = ("投诉", "我要投诉", "complaint", "complain")
     after_home = "description"
+    free_text_steps = frozenset({"description"})
 
     async def begin(self, ctx: Context) -> Outcome:
-        return await self.ask_kind(ctx, {})
+        """A complaint typed in the owner's words skips "repair or complaint?" and keeps them as
+        the description; the provisional grade is proposed from them when filed."""
+        typed = ctx.prefill.get("description") if ctx.prefill.get("intent") == "complaint" else None
+        if not typed:
+            return await self.ask_kind(ctx, {})
+        noted = Reply(ctx.t("understanding.complaint_noted", description=typed))
+        asked = await self._after_kind(ctx, {"prefill": {"description": typed}}, asked=False)
+        return Outcome([noted, *asked.replies], asked.next_step, asked.data, asked.start_flow)
 
     async def ask_kind(self, ctx: Context, draft: Draft) -> Outcome:
         buttons = [
@@ -56,13 +64,21 @@ class ComplaintFlow(FormFlow):
             return Outcome(start_flow="repair")
         if kind != "complaint":
             return await self.reask(ctx, "kind", draft)
+        return await self._after_kind(ctx, draft, asked=True)
+
+    async def _after_kind(self, ctx: Context, draft: Draft, *, asked: bool) -> Outcome:
         homes = await owner_homes(ctx)
-        if len(homes) > 1:
-            return await self.forward(ctx, draft, "kind", "home")
-        unit_id = homes[0].unit_id if homes else None
-        return await self.forward(ctx, {**draft, "unit_id": unit_id}, "kind", "description")
+        next_step = "home" if len(homes) > 1 else "description"
+        if len(homes) <= 1:
+            draft = {**draft, "unit_id": homes[0].unit_id if homes else None}
+        if asked:
+            return await self.forward(ctx, draft, "kind", next_step)
+        return await self.ask(ctx, next_step, draft)
 
     async def ask_description(self, ctx: Context, draft: Draft) -> Outcome:
+        draft, description = self.prefilled(draft, "description")
+        if description is not None:
+            return await self.ask_topic(ctx, {**draft, "description": description})
         return self.question(ctx, "description", draft, ctx.t("complaint.ask_description"))
 
     async def step_description(self, ctx: Context, draft: Draft) -> Outcome:

@@ -19,8 +19,10 @@ class FaqFlow(Flow):
     commands = ("/faq",)
     shortcuts = ("常见问题", "问题", "faq", "questions")
     requires_binding = False
+    releases_text = True
 
     async def start(self, ctx: Context, argument: str) -> Outcome:
+        argument = argument or str(ctx.prefill.get("description", ""))
         if argument.strip() and argument.strip().lower() not in self.shortcuts:
             return self._answer(ctx, argument)
         buttons = button_rows([start_button(ctx.t("faq.button_menu"), "menu")])

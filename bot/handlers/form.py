@@ -46,8 +46,25 @@ class FormFlow(Flow):
         raise NotImplementedError
 
     async def start(self, ctx: Context, argument: str) -> Outcome:
+        """A form started from the owner's own words begins afresh with them; otherwise a
+        paused draft is offered back."""
         paused = _unwrap(ctx.state.take_paused(self.name))
-        return await self.begin(ctx) if paused is None else self._offer_resume(ctx, paused)
+        if paused is None or ctx.prefill:
+            return await self.begin(ctx)
+        return self._offer_resume(ctx, paused)
+
+    async def ask_again(self, ctx: Context, step: str, data: dict[str, Any]) -> Outcome | None:
+        return await self.ask(ctx, step, data)
+
+    async def navigate(self, ctx: Context, intent: str, data: dict[str, Any]) -> Outcome | None:
+        """Typed "back" is the back button; cancel and menu are the router's."""
+        return await self.back(ctx, data) if intent == "back" else None
+
+    def prefilled(self, draft: Draft, key: str) -> tuple[Draft, Any]:
+        """Take one answer the owner already gave in their first message (None if not)."""
+        given = dict(draft.get("prefill") or {})
+        value = given.pop(key, None)
+        return {**draft, "prefill": given}, value
 
     def _offer_resume(self, ctx: Context, paused: dict[str, Any]) -> Outcome:
         text = ctx.t("form.resume_offer", at=local_time(ctx, datetime.fromisoformat(paused["at"])))

@@ -22,6 +22,7 @@ class HandoffFlow(Flow):
     commands = ("/human", "/agent")
     shortcuts = ("人工", "转人工", "找客服", "人工客服", "human", "agent")
     requires_binding = False
+    keeps_text = True
 
     async def start(self, ctx: Context, argument: str) -> Outcome:
         # A wait paused by another flow is the same escalation: it continues here.
@@ -34,8 +35,18 @@ class HandoffFlow(Flow):
             ctx.now,
             ctx.services.settings.tz,
         )
+        said = str(ctx.prefill.get("description", "")).strip()
+        if said:
+            # What the owner typed to reach us (an emergency, "找你们经理") is staff's first line.
+            await ctx.uow.escalations.add_message(
+                escalation.id, MESSAGE_FROM_USER, ctx.now, said, None
+            )
         key = "handoff.started" if created else "handoff.still_waiting"
         return self._waiting(ctx, escalation, ctx.t(key, due=local_time(ctx, escalation.due_at)))
+
+    async def navigate(self, ctx: Context, intent: str, data: dict[str, Any]) -> Outcome | None:
+        """Typed "结束人工服务", back, cancel or menu ends the wait instead of reaching staff."""
+        return await self._end(ctx)
 
     async def step_waiting(self, ctx: Context, data: dict[str, Any]) -> Outcome:
         escalation = await ctx.uow.escalations.get(int(data["escalation_id"]))

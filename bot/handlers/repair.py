@@ -11,7 +11,7 @@ from bot.domain.roster import Home
 from bot.domain.tickets import Actor, ActorKind, Ticket, TicketError
 from bot.engine.context import Context
 from bot.engine.flow import Outcome, pressed, start_button
-from bot.engine.types import Button, Reply, button_rows
+from bot.engine.types import Button, MessageKind, Reply, button_rows
 from bot.handlers.common import (
     Draft,
     category_label,
@@ -47,15 +47,42 @@ class RepairFlow(FormFlow):
     shortcuts = ("报修", "我要报修", "维修", "repair", "report a repair")
     after_home = "category"
 
+    free_text_steps = frozenset({"description", "location", "contact"})
+
     async def begin(self, ctx: Context) -> Outcome:
         homes = await owner_homes(ctx)
         if not homes:
             return Outcome([Reply(ctx.t("repair.no_homes"))])
+        draft, intro = self._from_first_message(ctx)
         if len(homes) == 1:
-            return await self.ask_category(ctx, {"unit_id": homes[0].unit_id})
-        return await self.ask_home(ctx, {})
+            asked = await self.ask_category(ctx, {**draft, "unit_id": homes[0].unit_id})
+        else:
+            asked = await self.ask_home(ctx, draft)
+        return Outcome([*intro, *asked.replies], asked.next_step, asked.data, asked.start_flow)
+
+    def _from_first_message(self, ctx: Context) -> tuple[Draft, list[Reply]]:
+        """What the owner already told us (a typed problem, a photo sent first): kept, shown
+        back to them, and not asked again; the summary lets them check it before submitting."""
+        given = ctx.prefill
+        photos = list(given.get("photos", []))
+        prefill: Draft = {}
+        if given.get("description") and given.get("intent") in ("repair", "emergency"):
+            prefill["description"] = given["description"]
+            prefill["contact"] = ctx.t("repair.when_anytime")
+        if ctx.rules.repair.category(given.get("category") or "") is not None:
+            prefill["category"] = given["category"]
+        if given.get("place") in LOCATIONS:
+            prefill["location"] = ctx.t(f"repair.loc_{given['place']}")
+        draft: Draft = {"prefill": prefill, **({"photos": photos} if photos else {})}
+        if "description" not in prefill:
+            return draft, []
+        noted = ctx.t("understanding.repair_noted", description=prefill["description"])
+        return draft, [Reply(noted)]
 
     async def ask_category(self, ctx: Context, draft: Draft) -> Outcome:
+        draft, category = self.prefilled(draft, "category")
+        if category is not None:
+            return await self._with_category(ctx, draft, category, asked=False)
         buttons = [
             Button(category_label(ctx, c.id), f"repair:cat:{c.id}")
             for c in ctx.rules.repair.categories
@@ -65,17 +92,31 @@ class RepairFlow(FormFlow):
         )
 
     async def step_category(self, ctx: Context, draft: Draft) -> Outcome:
-        rules = ctx.rules.repair
-        category = choice(ctx, self.name, "cat") or ""
-        if rules.category(category) is None:
+        category = choice(ctx, self.name, "cat") or self._typed_category(ctx) or ""
+        if ctx.rules.repair.category(category) is None:
             return await self.reask(ctx, "category", draft)
+        return await self._with_category(ctx, draft, category, asked=True)
+
+    def _typed_category(self, ctx: Context) -> str | None:
+        """ "水管" or "the window" typed instead of pressing the button."""
+        if ctx.msg.kind is not MessageKind.TEXT:
+            return None
+        return ctx.services.understanding.understand(ctx.msg.text, ctx.lang).slots.category
+
+    async def _with_category(
+        self, ctx: Context, draft: Draft, category: str, *, asked: bool
+    ) -> Outcome:
+        rules = ctx.rules.repair
         draft = {**draft, "category": category, "append_to": None}
         similar = await ctx.uow.tickets.open_similar(
             draft["unit_id"], category, ctx.now - rules.same_issue_window
         )
-        if similar is None:
-            return await self.forward(ctx, draft, "category", "description")
-        return await self.forward(ctx, {**draft, "similar": similar.id}, "category", "similar")
+        next_step = "description" if similar is None else "similar"
+        if similar is not None:
+            draft = {**draft, "similar": similar.id}
+        if asked:
+            return await self.forward(ctx, draft, "category", next_step)
+        return await self.ask(ctx, next_step, draft)
 
     async def ask_similar(self, ctx: Context, draft: Draft) -> Outcome:
         ticket = await ctx.uow.tickets.get_for_owner(draft["similar"], owner_id(ctx))
@@ -101,6 +142,9 @@ class RepairFlow(FormFlow):
         return await self.forward(ctx, {**draft, "append_to": append_to}, "similar", "description")
 
     async def ask_description(self, ctx: Context, draft: Draft) -> Outcome:
+        draft, description = self.prefilled(draft, "description")
+        if description is not None:
+            return await self.ask_photos(ctx, {**draft, "description": description})
         key = (
             "repair.ask_description_append" if draft.get("append_to") else "repair.ask_description"
         )
@@ -121,6 +165,9 @@ class RepairFlow(FormFlow):
         return await self.photos_step(ctx, draft, "photos", next_step, ctx.rules.repair.max_photos)
 
     async def ask_location(self, ctx: Context, draft: Draft) -> Outcome:
+        draft, location = self.prefilled(draft, "location")
+        if location is not None:
+            return await self.ask_contact(ctx, {**draft, "location": location})
         buttons = [Button(ctx.t(f"repair.loc_{x}"), f"repair:loc:{x}") for x in LOCATIONS]
         return self.question(
             ctx, "location", draft, ctx.t("repair.ask_location"), *in_rows(buttons)
@@ -133,6 +180,10 @@ class RepairFlow(FormFlow):
         return await self.forward(ctx, {**draft, "location": location}, "location", "contact")
 
     async def ask_contact(self, ctx: Context, draft: Draft) -> Outcome:
+        draft, contact = self.prefilled(draft, "contact")
+        if contact is not None:
+            assumed = {**draft, "contact": contact, "contact_assumed": True}
+            return await self.ask_confirm(ctx, assumed)
         buttons = [Button(ctx.t(f"repair.when_{x}"), f"repair:when:{x}") for x in CONTACT_TIMES]
         return self.question(ctx, "contact", draft, ctx.t("repair.ask_contact"), *in_rows(buttons))
 
@@ -146,10 +197,16 @@ class RepairFlow(FormFlow):
         home = await self._home(ctx, draft)
         if home is None:
             return Outcome([Reply(ctx.t("repair.home_gone"))], start_flow="menu")
-        submit = Button(ctx.t("repair.button_submit"), "repair:submit")
-        return self.question(ctx, "confirm", draft, self._summary(ctx, draft, home), [submit])
+        rows = [[Button(ctx.t("repair.button_submit"), "repair:submit")]]
+        if draft.get("contact_assumed"):
+            # The contact time was not asked (a typed report): one press changes it.
+            rows.append([Button(ctx.t("understanding.button_change_contact"), "repair:contact")])
+        return self.question(ctx, "confirm", draft, self._summary(ctx, draft, home), *rows)
 
     async def step_confirm(self, ctx: Context, draft: Draft) -> Outcome:
+        if pressed(ctx.msg, self.name) == "contact":
+            asked = {**draft, "contact_assumed": False}
+            return await self.forward(ctx, asked, "confirm", "contact")
         if pressed(ctx.msg, self.name) != "submit":
             return await self.reask(ctx, "confirm", draft)
         home = await self._home(ctx, draft)

@@ -46,6 +46,7 @@ class TicketsFlow(Flow):
     name = "tickets"
     commands = ("/tickets",)
     shortcuts = ("进度", "我的工单", "工单", "查进度", "维修进度", "tickets", "my tickets")
+    free_text_steps = frozenset({"comment"})
 
     async def start(self, ctx: Context, argument: str) -> Outcome:
         return await self._list(ctx)

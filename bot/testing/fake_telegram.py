@@ -7,7 +7,7 @@ GET /file/bot<token>/<path> for downloads. Tests enqueue updates, script failure
 
 It runs in a thread of its own with its own event loop, so it serves a bot in any loop or
 thread (tests, the benchmark's PTB `run_polling`), and it is shared by the benchmark
-(`bot/channels/telegram_bench.py`), which is why its public methods are thread-safe.
+(`bot/bench/telegram.py`), which is why its public methods are thread-safe.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from typing import Any
 from telegram import Update
 
 from bot.channels.telegram.mapping import split_text, to_incoming, utf16_len
-from bot.engine.types import IncomingMessage, MessageKind
+from bot.engine.types import VOICE, IncomingMessage, MessageKind
 from bot.testing.fake_telegram import (
     callback_update,
     contact_update,
@@ -93,6 +93,9 @@ def test_stickers_voice_and_locations_are_unsupported() -> None:
     for fields in ({"sticker": sticker}, {"voice": voice}, {"location": location}):
         msg = incoming(message_with(**fields))
         assert msg is not None and msg.kind is MessageKind.UNSUPPORTED
+    spoken = incoming(message_with(voice=voice))
+    assert spoken is not None and spoken.payload == VOICE  # the owner is asked to type
+    assert incoming(message_with(sticker=sticker)).payload is None  # type: ignore[union-attr]
 
 
 def test_an_edit_is_a_new_text_and_live_location_edits_are_dropped() -> None:

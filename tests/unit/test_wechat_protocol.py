@@ -250,3 +250,17 @@ def test_plaintext_mode_leaves_the_reply_as_is() -> None:
 def test_a_mistyped_aes_key_stops_the_start() -> None:
     with pytest.raises(ValueError, match="WECHAT_AES_KEY"):
         codec(AES_KEY[:-1])
+
+
+def test_voice_with_wechat_recognition_is_text_and_without_it_asks_to_type() -> None:
+    base = {"FromUserName": "u", "CreateTime": "9", "MsgId": "78", "MsgType": "voice"}
+    spoken = to_incoming(base | {"MediaId": "V1", "Recognition": "厨房水管漏水了。"}, NOW)
+    assert spoken is not None and (spoken.kind, spoken.text) == (
+        MessageKind.TEXT,
+        "厨房水管漏水了。",
+    )
+    silent = to_incoming(base | {"MediaId": "V1", "Recognition": ""}, NOW)
+    assert silent is not None and (silent.kind, silent.payload) == (
+        MessageKind.UNSUPPORTED,
+        "voice",
+    )

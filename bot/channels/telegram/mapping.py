@@ -21,7 +21,7 @@ from telegram import (
 )
 from telegram.constants import ChatType
 
-from bot.engine.types import Button, IncomingMessage, MessageKind, Reply
+from bot.engine.types import VOICE, Button, IncomingMessage, MessageKind, Reply
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,8 @@ def _message(update: Update, message: Message, sender: User) -> IncomingMessage 
         )
     if message.contact is not None:
         return _contact(update, message, sender)
+    if message.voice is not None or message.audio is not None:
+        return _incoming(update, sender, message, MessageKind.UNSUPPORTED, payload=VOICE)
     if message.effective_attachment is not None:
         return _incoming(update, sender, message, MessageKind.UNSUPPORTED)
     return None

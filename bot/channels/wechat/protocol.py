@@ -28,7 +28,7 @@ from wechatpy.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException
 from wechatpy.replies import TextReply
 
-from bot.engine.types import IncomingMessage, MessageKind
+from bot.engine.types import VOICE, IncomingMessage, MessageKind
 
 #: A 公众号 message is a few KB even encrypted; anything bigger is not from WeChat.
 MAX_BODY_BYTES = 64 * 1024
@@ -196,7 +196,14 @@ def to_incoming(fields: Mapping[str, str], received_at: datetime) -> IncomingMes
         return message(MessageKind.TEXT, text=_typed(fields))
     if msg_type == "image":
         return message(MessageKind.PHOTO, media_ref=_required(fields, "MediaId"))
-    # voice, video, shortvideo, location, link, file …: the engine answers them politely.
+    if msg_type == "voice":
+        # WeChat's own speech recognition, when the account has it switched on: the owner's
+        # words go through understanding like typed text; without it we ask them to type.
+        recognised = fields.get("Recognition", "").strip()
+        if recognised:
+            return message(MessageKind.TEXT, text=recognised)
+        return message(MessageKind.UNSUPPORTED, payload=VOICE)
+    # video, shortvideo, location, link, file …: the engine answers them politely.
     return message(MessageKind.UNSUPPORTED)
 
 
