@@ -23,6 +23,7 @@ COMMAND_GROUPS = {
     "certificates": "bot.cli.certificates",
     "faq": "bot.cli.faq",
     "wechat": "bot.cli.wechat",
+    "staff": "bot.cli.staff",
     "bench": "bot.cli.bench",
 }
 
