@@ -59,6 +59,9 @@ class Flow:
     events: ClassVar[tuple[str, ...]] = ()
     requires_binding: ClassVar[bool] = True
     leaving: ClassVar[Leaving] = Leaving.PAUSE
+    #: Steps that take every message, commands and shortcuts included, and never idle out:
+    #: the hand-off while a person answers, where "报修" is something to tell that person.
+    exclusive_steps: ClassVar[frozenset[str]] = frozenset()
 
     async def start(self, ctx: Context, argument: str) -> Outcome:
         raise NotImplementedError
