@@ -16,6 +16,15 @@ from typing import Any
 from bot.config import ConfigError
 
 
+class CertificateError(Exception):
+    """A staff stage change the rules refuse; `reason` is a short code, `case_id` the case."""
+
+    def __init__(self, reason: str, case_id: int | None = None) -> None:
+        super().__init__(reason if case_id is None else f"{reason} (case {case_id})")
+        self.reason = reason
+        self.case_id = case_id
+
+
 @dataclass(frozen=True)
 class CertificateRules:
     #: (stage id, mortgage only) in order.

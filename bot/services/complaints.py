@@ -77,10 +77,13 @@ MAX_GRADE_REASON = 500
 
 
 async def list_complaints(
-    uow: UnitOfWork, grade: ComplaintGrade | None = None, limit: int = 200
+    uow: UnitOfWork,
+    grade: ComplaintGrade | None = None,
+    limit: int = 200,
+    complaint_id: int | None = None,
 ) -> list[ComplaintListing]:
     """Newest first; `grade` filters on staff's grade, else the bot's proposal."""
-    return await uow.complaints.listing(grade, limit)
+    return await uow.complaints.listing(grade, limit, complaint_id)
 
 
 async def set_complaint_grade(

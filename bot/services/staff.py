@@ -102,10 +102,12 @@ async def authenticate(
     caller commits either way). Raises `TooManyAttempts` while the limit holds, before any
     password is checked, so a locked-out guesser learns nothing."""
     name = normalise_username(username)
+    if username_problem(name) is not None:
+        name = "-"  # no such account can exist; counted under one key, never stored as given
     since = now - LOGIN_WINDOW
     if await uow.staff.failures_since(name, address, since) >= MAX_LOGIN_FAILURES:
         raise TooManyAttempts(LOGIN_WINDOW)
-    found = await uow.staff.password_hash(name) if username_problem(name) is None else None
+    found = await uow.staff.password_hash(name) if name != "-" else None
     stored = found[1] if found else _DUMMY_HASH
     matches = await _password_matches(stored, password[:1024])
     if found is None or not matches or not found[0].active:

@@ -148,7 +148,7 @@ class ComplaintRepository:
         )
 
     async def listing(
-        self, grade: ComplaintGrade | None = None, limit: int = 200
+        self, grade: ComplaintGrade | None = None, limit: int = 200, complaint_id: int | None = None
     ) -> list[ComplaintListing]:
         """Newest first; `grade` matches staff's grade, else the bot's proposal."""
         effective = func.coalesce(ComplaintRow.grade, ComplaintRow.provisional_grade)
@@ -162,6 +162,8 @@ class ComplaintRepository:
         )
         if grade is not None:
             query = query.where(effective == grade.value)
+        if complaint_id is not None:
+            query = query.where(ComplaintRow.id == complaint_id)
         rows = (await self.session.execute(query)).all()
         return [
             ComplaintListing(_complaint(row), name, escalation) for row, name, escalation in rows
