@@ -85,6 +85,42 @@ async def test_a_telegram_complaint_is_answered_by_staff_and_closed(
     await owner.says("屋面防水保修几年", expect="5年")  # the bot answers again
 
 
+async def test_a_ticket_completed_through_the_api_reaches_the_telegram_owner(
+    telegram: TelegramChannel,  # noqa: F811
+    fake: FakeTelegram,  # noqa: F811
+    demo_codes: dict[str, str],
+    api: httpx.AsyncClient,
+    headers: H,
+    runtime: Runtime,
+) -> None:
+    owner = Owner(fake, TELEGRAM_OWNER)
+    await owner.says(f"/start {demo_codes['李娜']}", expect="绑定成功")
+    await owner.says("报修", expect="报修类别")
+    await owner.presses("给排水管道", expect="描述")
+    await owner.says("卫生间地漏返味", expect="照片")
+    await owner.says("完成", expect="哪个位置")
+    await owner.presses("卫生间", expect="联系")
+    await owner.says("周末全天", expect="提交")
+    await owner.presses("提交", expect="BX-")
+
+    [ticket] = (await api.get("/api/v1/tickets", headers=headers["agent"])).json()
+    path = f"/api/v1/tickets/{ticket['id']}/status"
+    steps = [
+        {"status": "accepted"},
+        {"status": "dispatched", "assignee": "张师傅"},
+        {"status": "in_progress"},
+        {"status": "completed", "note": "已重做地漏防臭芯。"},
+    ]
+    for step in steps:
+        assert (await api.post(path, json=step, headers=headers["agent"])).status_code == 200
+    await runtime.outbox.run_once()
+    pushed = texts_to(fake, TELEGRAM_OWNER)
+    assert "已受理" in pushed and "张师傅" in pushed and "已重做地漏防臭芯" in pushed
+    await owner.presses("已修好", expect="感谢确认")
+    detail = (await api.get(f"/api/v1/tickets/{ticket['id']}", headers=headers["agent"])).json()
+    assert detail["status"] == "confirmed" and detail["events"][-1]["actor"].startswith("owner:")
+
+
 async def _more(runtime: Runtime, than: int) -> bool:
     return await escalation_messages(runtime) > than
 
