@@ -146,6 +146,15 @@ def router(uow_factory: Callable[[], UnitOfWork], services: Services) -> APIRout
             raise HTTPException(status.HTTP_404_NOT_FOUND, "not_found")
         return EscalationOut.of(detail.listing, detail.messages, clock())
 
+    async def act_on(
+        escalation_id: int, action: Callable[[UnitOfWork], Awaitable[object]]
+    ) -> EscalationOut:
+        """Run a staff action in its transaction, then show the escalation as it is now."""
+        async with uow_factory() as uow:
+            await action(uow)
+            await uow.commit()
+            return await escalation_out(uow, escalation_id)
+
     # --- sign-in --------------------------------------------------------------------------
 
     @api.post("/auth/token", response_model=Token, tags=["auth"])
@@ -197,13 +206,9 @@ def router(uow_factory: Callable[[], UnitOfWork], services: Services) -> APIRout
     )
     async def claim(user: Agent, escalation_id: Id) -> EscalationOut:
         """Take it: the owner is told who answers, and the bot stops answering them."""
-
-        async def work(uow: UnitOfWork) -> None:
-            await escalations.claim(uow, texts, escalation_id, user, clock())
-
-        await write(work)
-        async with uow_factory() as uow:
-            return await escalation_out(uow, escalation_id)
+        return await act_on(
+            escalation_id, lambda uow: escalations.claim(uow, texts, escalation_id, user, clock())
+        )
 
     @api.post(
         "/escalations/{escalation_id}/messages",
@@ -239,25 +244,19 @@ def router(uow_factory: Callable[[], UnitOfWork], services: Services) -> APIRout
         "/escalations/{escalation_id}/transfer", response_model=EscalationOut, tags=["escalations"]
     )
     async def transfer(user: Supervisor, escalation_id: Id, body: TransferIn) -> EscalationOut:
-        async def work(uow: UnitOfWork) -> None:
-            await escalations.transfer(uow, texts, escalation_id, user, body.to, clock())
-
-        await write(work)
-        async with uow_factory() as uow:
-            return await escalation_out(uow, escalation_id)
+        return await act_on(
+            escalation_id,
+            lambda uow: escalations.transfer(uow, texts, escalation_id, user, body.to, clock()),
+        )
 
     @api.post(
         "/escalations/{escalation_id}/close", response_model=EscalationOut, tags=["escalations"]
     )
     async def close(user: Agent, escalation_id: Id) -> EscalationOut:
         """The owner is told and asked how it went; the bot answers them again."""
-
-        async def work(uow: UnitOfWork) -> None:
-            await escalations.close(uow, texts, escalation_id, user, clock())
-
-        await write(work)
-        async with uow_factory() as uow:
-            return await escalation_out(uow, escalation_id)
+        return await act_on(
+            escalation_id, lambda uow: escalations.close(uow, texts, escalation_id, user, clock())
+        )
 
     # --- tickets --------------------------------------------------------------------------
 

@@ -2,40 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
-import pytest
-
-from bot.app.settings import PROJECT_ROOT
+from tests.e2e.test_cli import bot, env  # noqa: F401  (env is a fixture)
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
-        "MEDIA_DIR": str(tmp_path / "media"),
-        "TELEGRAM_TOKEN": "",
-        "WECHAT_APP_ID": "",
-    }
+def staff(
+    *args: str,
+    env: dict[str, str],  # noqa: F811
+    stdin: str = "",
+) -> subprocess.CompletedProcess[str]:
+    return bot("staff", *args, env=env, stdin=stdin)
 
 
-def staff(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "staff", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def test_accounts_are_created_from_a_password_on_stdin(env: dict[str, str]) -> None:
+def test_accounts_are_created_from_a_password_on_stdin(env: dict[str, str]) -> None:  # noqa: F811
     created = staff(
         "create-admin", "--username", "Boss", "--password-stdin", env=env, stdin="s3cret-pass\n"
     )
@@ -53,7 +33,7 @@ def test_accounts_are_created_from_a_password_on_stdin(env: dict[str, str]) -> N
     assert promoted.returncode == 0 and "supervisor" in promoted.stdout
 
 
-def test_refusals_are_one_line_with_a_failing_exit_code(env: dict[str, str]) -> None:
+def test_refusals_are_one_line_with_a_failing_exit_code(env: dict[str, str]) -> None:  # noqa: F811
     ok = staff(
         "create-admin", "--username", "boss", "--password-stdin", env=env, stdin="long-enough\n"
     )
