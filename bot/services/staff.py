@@ -170,6 +170,12 @@ async def link_telegram(
     return await _existing(uow, username)
 
 
+async def staff_for_telegram_user(uow: UnitOfWork, telegram_user_id: int) -> StaffUser | None:
+    """The active staff member behind a Telegram user of the staff group, else None."""
+    user = await uow.staff.by_telegram_user(telegram_user_id)
+    return user if user is not None and user.active else None
+
+
 async def _existing(uow: UnitOfWork, username: str) -> StaffUser:
     user = await uow.staff.by_username(normalise_username(username))
     if user is None:
