@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.staff import StaffUser
 from bot.domain.tickets import Actor, ActorKind, Ticket, TicketError, TicketEvent, TicketStatus
 from bot.i18n import Texts
-from bot.services.tickets import change_ticket_status
+from bot.services.tickets import add_ticket_comment, change_ticket_status
 from bot.storage.uow import UnitOfWork
 
 MAX_NOTE = 1000
@@ -93,6 +93,31 @@ async def move_ticket(
         note=note,
     )
     return moved
+
+
+async def add_photos(
+    uow: UnitOfWork,
+    ticket_id: int,
+    staff: StaffUser,
+    now: datetime,
+    note: str,
+    photos: tuple[str, ...],
+) -> None:
+    """Photos (the repair done, say) and a note on the ticket's timeline, for the record."""
+    ticket = await uow.tickets.get(ticket_id)
+    if ticket is None:
+        raise TicketError("not_found")
+    if len(note) > MAX_NOTE:
+        raise TicketError("note_too_long")
+    actor = Actor(ActorKind.STAFF, staff.username)
+    await add_ticket_comment(uow, ticket, actor, now, note.strip(), photos)
+    await uow.audit.record(
+        actor=staff.actor,
+        action="ticket_photos",
+        subject=f"ticket:{ticket.number}",
+        at=now,
+        photos=len(photos),
+    )
 
 
 def _dispatch_note(note: str, assignee: str, appointment: datetime | None, tz: ZoneInfo) -> str:

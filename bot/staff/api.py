@@ -11,7 +11,19 @@ staff accounts.
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    File,
+    Form,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    UploadFile,
+    status,
+)
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 
@@ -21,6 +33,7 @@ from bot.domain.conversation import StaleConversation
 from bot.domain.staff import StaffError, StaffRole, StaffUser
 from bot.domain.tickets import IllegalTransition, TicketError, TicketStatus
 from bot.engine.context import Services
+from bot.engine.ports import MediaError
 from bot.services import certificates, complaints, escalations, staff_tickets
 from bot.services.staff import (
     TOKEN_VALID_FOR,
@@ -82,6 +95,7 @@ def mount(app: FastAPI, uow_factory: Callable[[], UnitOfWork], services: Service
     for error in (EscalationError, TicketError, ComplaintError, CertificateError, StaffError):
         app.add_exception_handler(error, _refusal)
     app.add_exception_handler(StaleConversation, _conflict)
+    app.add_exception_handler(MediaError, _bad_photo)
 
 
 async def _refusal(request: Request, exc: Exception) -> JSONResponse:
@@ -96,6 +110,17 @@ async def _refusal(request: Request, exc: Exception) -> JSONResponse:
         else status.HTTP_409_CONFLICT
     )
     return JSONResponse({"detail": reason, "message": str(exc)}, code)
+
+
+def _printable(form_text: str) -> str:
+    """Form fields skip the JSON models' validators: NUL, which PostgreSQL cannot store, goes."""
+    return form_text.replace("\x00", "")
+
+
+async def _bad_photo(request: Request, exc: Exception) -> JSONResponse:
+    """Not an image, too large: the upload is refused and nothing is stored."""
+    reason = f"photo_{getattr(exc, 'reason', 'unavailable')}"
+    return JSONResponse({"detail": reason}, status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
 async def _conflict(request: Request, exc: Exception) -> JSONResponse:
@@ -145,6 +170,11 @@ def router(uow_factory: Callable[[], UnitOfWork], services: Services) -> APIRout
         if detail is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "not_found")
         return EscalationOut.of(detail.listing, detail.messages, clock())
+
+    async def stored_photo(upload: UploadFile) -> str:
+        """Check and store an uploaded photo (read no further than the size limit)."""
+        data = await upload.read(services.media.max_bytes + 1)
+        return services.media.save_image(data)
 
     async def act_on(
         escalation_id: int, action: Callable[[UnitOfWork], Awaitable[object]]
@@ -226,6 +256,29 @@ def router(uow_factory: Callable[[], UnitOfWork], services: Services) -> APIRout
         return await write(work)
 
     @api.post(
+        "/escalations/{escalation_id}/photos",
+        response_model=MessageOut,
+        status_code=201,
+        tags=["escalations"],
+    )
+    async def send_photo(
+        user: Agent,
+        escalation_id: Id,
+        photo: Annotated[UploadFile, File()],
+        text: Annotated[str, Form(max_length=2000)] = "",
+    ) -> MessageOut:
+        """A photo (with an optional caption) relayed to the owner like a message."""
+        path = await stored_photo(photo)
+
+        async def work(uow: UnitOfWork) -> MessageOut:
+            sent = await escalations.reply(
+                uow, texts, escalation_id, user, _printable(text), clock(), path
+            )
+            return MessageOut.of(sent)
+
+        return await write(work)
+
+    @api.post(
         "/escalations/{escalation_id}/notes",
         response_model=MessageOut,
         status_code=201,
@@ -286,6 +339,26 @@ def router(uow_factory: Callable[[], UnitOfWork], services: Services) -> APIRout
             detail = await staff_tickets.ticket_detail(uow, ticket_id)
             assert detail is not None
             return TicketOut.of(detail.ticket, detail.events)
+
+        return await write(work)
+
+    @api.post("/tickets/{ticket_id}/photos", response_model=TicketOut, tags=["tickets"])
+    async def ticket_photos(
+        user: Agent,
+        ticket_id: Id,
+        photos: Annotated[list[UploadFile], File()],
+        note: Annotated[str, Form(max_length=1000)] = "",
+    ) -> TicketOut:
+        """Photos (after the repair, say) and a note added to the ticket's timeline."""
+        if not 1 <= len(photos) <= 9:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "one_to_nine_photos")
+        paths = tuple([await stored_photo(photo) for photo in photos])
+
+        async def work(uow: UnitOfWork) -> TicketOut:
+            await staff_tickets.add_photos(uow, ticket_id, user, clock(), _printable(note), paths)
+            shown = await staff_tickets.ticket_detail(uow, ticket_id)
+            assert shown is not None
+            return TicketOut.of(shown.ticket, shown.events)
 
         return await write(work)
 

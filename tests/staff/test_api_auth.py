@@ -8,10 +8,14 @@ import httpx
 from bot.app.bootstrap import Runtime
 from bot.app.http import create_app
 from bot.services.staff import set_active
+from bot.testing.fake_wechat_api import png_bytes
 from tests.staff.conftest import sign_in
 from tests.support import FakeClock
 
 ORDER = ["anonymous", "agent", "supervisor", "admin"]
+#: Multipart uploads (the other bodies are JSON).
+PHOTO = {"files": {"photo": ("p.png", png_bytes(), "image/png")}}
+PHOTOS = {"files": [("photos", ("p.png", png_bytes(), "image/png"))]}
 #: (method, path, JSON body, the lowest role allowed). Ids name nothing: an allowed caller gets
 #: 404 or 422, a refused one 401 or 403 — the check runs before the route looks anything up.
 ROUTES = [
@@ -22,12 +26,14 @@ ROUTES = [
     ("POST", "/api/v1/escalations/9999/claim", None, "agent"),
     ("POST", "/api/v1/escalations/9999/messages", {"text": "您好"}, "agent"),
     ("POST", "/api/v1/escalations/9999/notes", {"text": "备注"}, "agent"),
+    ("POST", "/api/v1/escalations/9999/photos", PHOTO, "agent"),
     ("POST", "/api/v1/escalations/9999/close", None, "agent"),
     ("POST", "/api/v1/escalations/9999/transfer", {"to": "agent"}, "supervisor"),
     ("GET", "/api/v1/tickets", None, "agent"),
     ("GET", "/api/v1/tickets?status=submitted", None, "agent"),
     ("GET", "/api/v1/tickets/9999", None, "agent"),
     ("POST", "/api/v1/tickets/9999/status", {"status": "accepted", "note": ""}, "agent"),
+    ("POST", "/api/v1/tickets/9999/photos", PHOTOS, "agent"),
     ("GET", "/api/v1/complaints", None, "agent"),
     ("POST", "/api/v1/complaints/9999/grade", {"grade": "G2", "reason": "多户"}, "supervisor"),
     ("GET", "/api/v1/certificates", None, "agent"),
@@ -71,7 +77,8 @@ async def test_each_role_gets_exactly_its_routes(
     seen = []
     for method, path, body, lowest in ROUTES:
         for caller in ORDER:
-            response = await api.request(method, path, json=body, headers=headers[caller])
+            payload = body if isinstance(body, dict) and "files" in body else {"json": body}
+            response = await api.request(method, path, headers=headers[caller], **payload)
             if caller == "anonymous":
                 expected: set[int] = {401}
                 assert response.headers["www-authenticate"] == "Bearer"

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.app.bootstrap import Runtime
 from bot.app.demo_data import import_certificates_into
 from bot.storage.models import AuditLog
+from bot.testing.fake_wechat_api import png_bytes
 from tests.integration.test_tickets import outbox_texts, submit
 from tests.staff.support import pushes
 from tests.support import Chat, FakeClock
@@ -52,7 +53,16 @@ async def test_a_typed_complaint_is_answered_by_staff_while_the_bot_is_silent(
     )
     assert sent.status_code == 201 and sent.json()["author"] == "staff"
     await api.post(f"{escalation}/notes", json={"text": "需回访"}, headers=headers["agent"])
-    assert (await pushes(runtime, chat))[-1]["text"] == "客服王芳：您好，已转物业经理核查"
+    photo = await api.post(
+        f"{escalation}/photos",
+        files={"photo": ("bill.png", png_bytes(), "image/png")},
+        data={"text": "收费明细"},
+        headers=headers["agent"],
+    )
+    assert photo.status_code == 201 and photo.json()["photo"]
+    relayed = (await pushes(runtime, chat))[-1]
+    assert relayed["photo_path"] == photo.json()["photo"] and "收费明细" in relayed["text"]
+    assert (await pushes(runtime, chat))[-2]["text"] == "客服王芳：您好，已转物业经理核查"
 
     taken = await api.post(f"{escalation}/claim", headers=headers["supervisor"])
     assert taken.status_code == 409 and taken.json()["detail"] == "already_claimed"
@@ -111,9 +121,24 @@ async def test_a_ticket_moves_through_the_api_and_each_step_reaches_the_owner(
     assert any(data.startswith("tickets:fixed:") for data in buttons)
 
     await bound_chat.press(f"tickets:fixed:{ticket['id']}")  # the owner's answer …
+    assert "已确认修好" in bound_chat.text
+    photos = await api.post(
+        f"/api/v1/tickets/{ticket['id']}/photos",
+        files=[("photos", ("after.png", png_bytes(), "image/png"))],
+        data={"note": "修好后的照片"},
+        headers=headers["agent"],
+    )
+    assert photos.status_code == 200, photos.text
+    assert len(photos.json()["events"][-1]["photos"]) == 1
+    not_image = await api.post(
+        f"/api/v1/tickets/{ticket['id']}/photos",
+        files=[("photos", ("x.png", b"not an image", "image/png"))],
+        headers=headers["agent"],
+    )
+    assert not_image.status_code == 422 and not_image.json()["detail"] == "photo_not_image"
     detail = (await api.get(f"/api/v1/tickets/{ticket['id']}", headers=headers["agent"])).json()
-    last = detail["events"][-1]  # … is in the timeline staff read
-    assert last["to_status"] == "confirmed" and last["actor"].startswith("owner:")
+    [answer] = [e for e in detail["events"] if e["to_status"] == "confirmed"]
+    assert answer["actor"].startswith("owner:")  # … is in the timeline staff read
     assert (await move({"status": "closed", "note": ""})).json()["status"] == "closed"
     async with runtime.uow() as uow:
         audited = (
