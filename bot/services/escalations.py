@@ -388,10 +388,12 @@ async def _release_conversation(
     texts: Texts,
     buttons: list[tuple[str, str]],
 ) -> None:
-    """The bot answers again; typed "1".."3" (WeChat) answer the satisfaction question."""
+    """The bot answers again; typed "1".."3" (WeChat) answer the satisfaction question — unless
+    the owner had walked on into another flow, whose numbered options stay as they are."""
     state = await uow.conversations.load(escalation.account_id)
-    if state.flow == HANDOFF_FLOW:
-        state.clear()
+    if state.flow not in (HANDOFF_FLOW, None):
+        return
+    state.clear()
     account = await uow.accounts.get(escalation.account_id)
     lang = account.language if account else "zh"
     state.offered = [[texts.get(label, lang), data] for label, data in buttons]
