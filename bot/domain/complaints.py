@@ -241,3 +241,22 @@ class EscalationMessage:
     #: A staff note, never relayed to the owner.
     internal: bool
     at: datetime
+
+
+@dataclass(frozen=True)
+class EscalationListing:
+    """An escalation with what a staff list shows beside it."""
+
+    escalation: Escalation
+    channel: str
+    #: The owner's roster name, else the chat's display name, else "".
+    owner_name: str
+    #: Staff's grade, else the bot's proposal; None when it is not a complaint.
+    grade: ComplaintGrade | None
+
+
+@dataclass(frozen=True)
+class ComplaintListing:
+    complaint: Complaint
+    owner_name: str
+    escalation_id: int | None

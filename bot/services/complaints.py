@@ -12,6 +12,7 @@ from bot.domain.complaints import (
     Complaint,
     ComplaintError,
     ComplaintGrade,
+    ComplaintListing,
     ComplaintRules,
     Escalation,
     NewComplaint,
@@ -19,7 +20,6 @@ from bot.domain.complaints import (
 )
 from bot.domain.staff import StaffUser
 from bot.services.escalations import open_for_complaint
-from bot.storage.repositories.complaints import ComplaintListing
 from bot.storage.uow import UnitOfWork
 
 

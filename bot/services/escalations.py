@@ -25,6 +25,7 @@ from bot.domain.complaints import (
     ComplaintRules,
     Escalation,
     EscalationError,
+    EscalationListing,
     EscalationMessage,
     EscalationReason,
     EscalationStatus,
@@ -35,7 +36,6 @@ from bot.domain.complaints import (
 from bot.domain.staff import StaffRole, StaffUser
 from bot.i18n import Texts
 from bot.services.notify import notify_account
-from bot.storage.repositories.complaints import EscalationListing
 from bot.storage.uow import UnitOfWork
 
 #: The conversation flow and steps a hand-off holds the owner's chat in (bot/handlers/handoff.py).
@@ -176,6 +176,11 @@ async def escalation_detail(
         return None
     messages = await uow.escalations.messages(escalation_id, after_id=after_message_id)
     return EscalationDetail(found[0], messages)
+
+
+async def conversation(uow: UnitOfWork, listing: EscalationListing) -> list[EscalationMessage]:
+    """Everything said in a listed escalation, notes included."""
+    return await uow.escalations.messages(listing.escalation.id)
 
 
 async def claim(

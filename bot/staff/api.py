@@ -224,7 +224,10 @@ def router(uow_factory: Callable[[], UnitOfWork], services: Services) -> APIRout
         """Soonest deadline first, each with its conversation."""
         async with uow_factory() as uow:
             found = await escalations.list_escalations(uow, status, limit)
-            return [await escalation_out(uow, item.escalation.id) for item in found]
+            return [
+                EscalationOut.of(item, await escalations.conversation(uow, item), clock())
+                for item in found
+            ]
 
     @api.get("/escalations/{escalation_id}", response_model=EscalationOut, tags=["escalations"])
     async def get_escalation(user: Agent, escalation_id: Id) -> EscalationOut:

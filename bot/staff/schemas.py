@@ -15,6 +15,8 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringCons
 from bot.domain.certificates import CertificateCase
 from bot.domain.complaints import (
     ComplaintGrade,
+    ComplaintListing,
+    EscalationListing,
     EscalationMessage,
     EscalationReason,
     EscalationStatus,
@@ -23,7 +25,6 @@ from bot.domain.complaints import (
 )
 from bot.domain.staff import StaffRole, StaffUser
 from bot.domain.tickets import Ticket, TicketEvent, TicketStatus
-from bot.storage.repositories.complaints import ComplaintListing, EscalationListing
 
 MAX_ID = 2**31 - 1
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.complaints import (
     Complaint,
     ComplaintGrade,
+    ComplaintListing,
     Escalation,
+    EscalationListing,
     EscalationMessage,
     EscalationReason,
     EscalationStatus,
@@ -74,25 +75,6 @@ def _message(row: MessageRow) -> EscalationMessage:
         internal=row.internal,
         at=row.at,
     )
-
-
-@dataclass(frozen=True)
-class EscalationListing:
-    """An escalation with what a staff list shows beside it."""
-
-    escalation: Escalation
-    channel: str
-    #: The owner's roster name, else the chat's display name, else "".
-    owner_name: str
-    #: Staff's grade, else the bot's proposal; None when it is not a complaint.
-    grade: ComplaintGrade | None
-
-
-@dataclass(frozen=True)
-class ComplaintListing:
-    complaint: Complaint
-    owner_name: str
-    escalation_id: int | None
 
 
 def _listing_query() -> Select[EscalationRow, str, str, str]:
