@@ -3,12 +3,14 @@ The clock stands at Monday 2026-11-23 10:00 in Shanghai, inside service hours.""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
 from bot.app.bootstrap import Runtime
 from bot.domain.complaints import EscalationError, EscalationStatus, MessageAuthor, Satisfaction
-from bot.domain.staff import StaffRole
+from bot.domain.staff import StaffRole, StaffUser
 from bot.services import escalations
 from bot.storage.models import AuditLog
 from tests.staff.support import make_staff, pushes
@@ -154,3 +156,31 @@ async def test_overdue_lists_only_unclaimed_escalations_past_their_deadline(
     async with runtime.uow() as uow:
         overdue = await escalations.overdue_escalations(uow, clock())
     assert [item.escalation.id for item in overdue] == [late_id]
+
+
+async def test_two_people_claiming_at_once_one_gets_it(
+    chat: Chat, runtime: Runtime, clock: FakeClock
+) -> None:
+    first = await make_staff(runtime, "wangfang", StaffRole.AGENT)
+    second = await make_staff(runtime, "lilei", StaffRole.AGENT)
+    escalation_id = await open_escalation(runtime, chat)
+
+    async def claim_as(staff: StaffUser) -> str:
+        try:
+            async with runtime.uow() as uow:
+                await escalations.claim(uow, runtime.services.texts, escalation_id, staff, clock())
+                await uow.commit()
+        except EscalationError as error:
+            return error.reason
+        return "claimed"
+
+    results = await asyncio.gather(claim_as(first), claim_as(second))
+    assert results.count("claimed") == 1
+    assert {"already_claimed", "changed_meanwhile"} & set(results)
+    async with runtime.uow() as uow:
+        claimed = await uow.escalations.get(escalation_id)
+    assert claimed is not None
+    winner = first if results[0] == "claimed" else second
+    assert claimed.assigned_to == winner.username
+    told = [p["text"] for p in await pushes(runtime, chat) if "正在为您服务" in p["text"]]
+    assert len(told) == 1  # the owner hears of one person only
