@@ -24,6 +24,7 @@ from fastapi import (
     UploadFile,
     status,
 )
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 
@@ -96,6 +97,7 @@ def mount(app: FastAPI, uow_factory: Callable[[], UnitOfWork], services: Service
         app.add_exception_handler(error, _refusal)
     app.add_exception_handler(StaleConversation, _conflict)
     app.add_exception_handler(MediaError, _bad_photo)
+    app.add_exception_handler(RequestValidationError, _invalid)
 
 
 async def _refusal(request: Request, exc: Exception) -> JSONResponse:
@@ -110,6 +112,17 @@ async def _refusal(request: Request, exc: Exception) -> JSONResponse:
         else status.HTTP_409_CONFLICT
     )
     return JSONResponse({"detail": reason, "message": str(exc)}, code)
+
+
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own 422 echoes the input back, and a NaN or Infinity in it (which Python's JSON
+    reader accepts) made that answer itself fail with a 500: say where and what, not the value."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    detail = [
+        {"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", ""))}
+        for error in errors
+    ]
+    return JSONResponse({"detail": detail}, status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
 def _printable(form_text: str) -> str:

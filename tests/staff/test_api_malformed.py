@@ -26,6 +26,8 @@ HOSTILE: list[Any] = [
     -(2**70),
     1.5,
     1e308,
+    float("nan"),  # Python's JSON reader takes NaN and Infinity; the 422 must not choke on them
+    float("-inf"),
     "",
     " ",
     "\x00",
