@@ -9,6 +9,7 @@ that must not stall the event loop every owner's message goes through.
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -33,8 +34,13 @@ LOGIN_WINDOW = timedelta(minutes=15)
 TOKEN_VALID_FOR = timedelta(hours=12)
 
 _hasher = PasswordHasher()
-#: Checked against when the username is unknown, so both failures take as long.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the username is unknown, so both failures take as long; made on
+    first use, not at import (it costs as much as any hash)."""
+    return _hasher.hash("not-a-real-password")
 
 
 class TooManyAttempts(Exception):
@@ -108,7 +114,7 @@ async def authenticate(
     if await uow.staff.failures_since(name, address, since) >= MAX_LOGIN_FAILURES:
         raise TooManyAttempts(LOGIN_WINDOW)
     found = await uow.staff.password_hash(name) if name != "-" else None
-    stored = found[1] if found else _DUMMY_HASH
+    stored = found[1] if found else await asyncio.to_thread(_dummy_hash)
     matches = await _password_matches(stored, password[:1024])
     if found is None or not matches or not found[0].active:
         await uow.staff.record_failure(name, address, now)
