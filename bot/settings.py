@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     default_language: Literal["zh", "en"] = "zh"
     #: Public https base of this server, for links in template messages and survey pages.
     public_base_url: str = "http://127.0.0.1:8080"
-    #: Signs links to our web pages; must be changed in production.
+    #: Signs links to our web pages and staff API tokens; must be changed in production.
     secret_key: str = "dev-only-change-me"
     redis_url: str | None = None
 

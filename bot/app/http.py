@@ -1,5 +1,5 @@
 """Our HTTP app: health check, the owners' message pages, the webhook routes of the configured
-channels (and, in a later issue, the staff console)."""
+channels, and the staff REST API under /api/v1 (the web console comes later)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from sqlalchemy import text
 
 from bot.app.bootstrap import Runtime
 from bot.pages import messages
+from bot.staff import api as staff_api
 
 
 def create_app(runtime: Runtime) -> FastAPI:
+    # /openapi.json documents the staff API (a contract); no interactive docs pages are served.
     app = FastAPI(title="Owner service bot", docs_url=None, redoc_url=None)
     app.state.runtime = runtime
 
@@ -40,6 +42,7 @@ def create_app(runtime: Runtime) -> FastAPI:
             runtime.settings.tz,
         )
     )
+    staff_api.mount(app, runtime.uow, services)
     for channel in runtime.channels:
         router = channel.routes()
         if router is not None:

@@ -25,6 +25,7 @@ COMMAND_GROUPS = {
     "rules": "bot.cli.rules",
     "understand": "bot.cli.understand",
     "wechat": "bot.cli.wechat",
+    "staff": "bot.cli.staff",
     "bench": "bot.cli.bench",
 }
 

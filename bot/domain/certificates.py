@@ -18,6 +18,15 @@ from bot.domain.errors import ConfigError
 T = TypeVar("T")
 
 
+class CertificateError(Exception):
+    """A staff stage change the rules refuse; `reason` is a short code, `case_id` the case."""
+
+    def __init__(self, reason: str, case_id: int | None = None) -> None:
+        super().__init__(reason if case_id is None else f"{reason} (case {case_id})")
+        self.reason = reason
+        self.case_id = case_id
+
+
 @dataclass(frozen=True)
 class CertificateRules:
     #: (stage id, mortgage only) in order.

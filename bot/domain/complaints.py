@@ -35,13 +35,44 @@ class ComplaintGrade(enum.StrEnum):
 
 
 class EscalationStatus(enum.StrEnum):
+    """waiting → active (a person claimed it; the bot is silent) → closed (the bot resumes)."""
+
     WAITING = "waiting"
-    ASSIGNED = "assigned"
+    ACTIVE = "active"
     CLOSED = "closed"
 
 
-#: Author of an escalation message that came from the chat user (staff answers carry their login).
-MESSAGE_FROM_USER = "user"
+class MessageAuthor(enum.StrEnum):
+    """Who said a line of an escalation's conversation."""
+
+    OWNER = "owner"
+    STAFF = "staff"
+    #: What the bot itself told the owner meanwhile (who answers, closing).
+    BOT = "bot"
+
+
+class Satisfaction(enum.StrEnum):
+    """The owner's answer to the short question after a hand-off closes."""
+
+    SATISFIED = "satisfied"
+    NEUTRAL = "neutral"
+    DISSATISFIED = "dissatisfied"
+
+
+class ComplaintError(Exception):
+    """A staff change to a complaint the rules refuse; `reason` is a short code for the API."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class EscalationError(Exception):
+    """A staff action the escalation's state forbids; `reason` is a short code for the API."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class EscalationReason(enum.StrEnum):
@@ -164,10 +195,51 @@ class Escalation:
     reason: EscalationReason
     complaint_id: int | None
     status: EscalationStatus
+    #: Login of the staff member who claimed it (首问责任制: theirs until a transfer).
     assigned_to: str | None
     due_at: datetime
     created_at: datetime
+    claimed_at: datetime | None = None
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    satisfaction: Satisfaction | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status is not EscalationStatus.CLOSED
+
+    def overdue(self, now: datetime) -> bool:
+        """Nobody has claimed it and its first-answer (or 督办令) deadline has passed."""
+        return self.status is EscalationStatus.WAITING and self.due_at < now
+
+
+@dataclass(frozen=True)
+class EscalationMessage:
+    id: int
+    author_kind: MessageAuthor
+    #: The staff login for staff lines and notes; empty for the owner and the bot.
+    author: str
+    text: str
+    photo_path: str | None
+    #: A staff note, never relayed to the owner.
+    internal: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class EscalationListing:
+    """An escalation with what a staff list shows beside it."""
+
+    escalation: Escalation
+    channel: str
+    #: The owner's roster name, else the chat's display name, else "".
+    owner_name: str
+    #: Staff's grade, else the bot's proposal; None when it is not a complaint.
+    grade: ComplaintGrade | None
+
+
+@dataclass(frozen=True)
+class ComplaintListing:
+    complaint: Complaint
+    owner_name: str
+    escalation_id: int | None

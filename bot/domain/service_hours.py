@@ -21,9 +21,12 @@ class ServiceHours:
         opens, _, closes = text.replace("—", "-").partition("-")
         return cls(_clock(opens), _clock(closes))
 
+    def is_open_at(self, local: datetime) -> bool:
+        return self.opens <= local.time() < self.closes
+
     def next_open(self, local: datetime) -> datetime:
         """`local` itself when staff are at work, else the next opening time."""
-        if self.opens <= local.time() < self.closes:
+        if self.is_open_at(local):
             return local
         day = local.date() if local.time() < self.opens else local.date() + timedelta(days=1)
         return datetime.combine(day, self.opens, tzinfo=local.tzinfo)

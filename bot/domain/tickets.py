@@ -2,6 +2,7 @@
 
     submitted → accepted → dispatched → in_progress → completed → confirmed → closed
     cancelled: by the owner (or staff) before dispatch
+    rejected:  staff decline it, always with a reason (domain §8, DEFAULT: "reason required")
     reopened:  the owner says "not fixed" (or a low survey score) → staff accept or dispatch again
 
 Every change is a `TicketEvent` with actor and time ("事事有记录,事事有结果", 002). The table
@@ -29,21 +30,24 @@ class TicketStatus(enum.StrEnum):
     CLOSED = "closed"
     REOPENED = "reopened"
     CANCELLED = "cancelled"
+    REJECTED = "rejected"
 
 
 S = TicketStatus
 TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
-    S.SUBMITTED: frozenset({S.ACCEPTED, S.CANCELLED}),
-    S.ACCEPTED: frozenset({S.DISPATCHED, S.CANCELLED}),
+    S.SUBMITTED: frozenset({S.ACCEPTED, S.CANCELLED, S.REJECTED}),
+    # A site survey can show it is no defect of ours after all.
+    S.ACCEPTED: frozenset({S.DISPATCHED, S.CANCELLED, S.REJECTED}),
     S.DISPATCHED: frozenset({S.IN_PROGRESS}),
     S.IN_PROGRESS: frozenset({S.COMPLETED}),
     # Staff may close a completed ticket the owner never answers.
     S.COMPLETED: frozenset({S.CONFIRMED, S.REOPENED, S.CLOSED}),
     # A low satisfaction score after confirmation reopens it (domain §5).
     S.CONFIRMED: frozenset({S.CLOSED, S.REOPENED}),
-    S.REOPENED: frozenset({S.ACCEPTED, S.DISPATCHED}),
+    S.REOPENED: frozenset({S.ACCEPTED, S.DISPATCHED, S.REJECTED}),
     S.CLOSED: frozenset(),
     S.CANCELLED: frozenset(),
+    S.REJECTED: frozenset(),
 }
 OWNER_MOVES = frozenset(
     {
@@ -54,7 +58,7 @@ OWNER_MOVES = frozenset(
     }
 )
 #: Still needs someone's action; listed first and offered for "add to it".
-OPEN_STATUSES = frozenset(TicketStatus) - {S.CONFIRMED, S.CLOSED, S.CANCELLED}
+OPEN_STATUSES = frozenset(TicketStatus) - {S.CONFIRMED, S.CLOSED, S.CANCELLED, S.REJECTED}
 #: Fixed to the owner's satisfaction (or closed by staff): counts towards "repeat repair".
 RESOLVED_STATUSES = frozenset({S.CONFIRMED, S.CLOSED})
 
@@ -106,7 +110,7 @@ def check_transition(current: TicketStatus, new: TicketStatus, actor: Actor) -> 
 
 def can_comment(status: TicketStatus) -> bool:
     """Closed and cancelled tickets are history: a new problem is a new report."""
-    return status not in {S.CLOSED, S.CANCELLED}
+    return status not in {S.CLOSED, S.CANCELLED, S.REJECTED}
 
 
 class EventKind(enum.StrEnum):
@@ -135,6 +139,9 @@ class Ticket:
     resolve_by: datetime
     created_at: datetime
     updated_at: datetime
+    #: Who was sent and when they will come; set on dispatch.
+    assignee: str | None = None
+    appointment_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:

@@ -66,6 +66,9 @@ class Flow:
     keeps_text: ClassVar[bool] = False
     #: Typed text leaves the flow and is understood afresh (a menu of choices, the FAQ).
     releases_text: ClassVar[bool] = False
+    #: Steps that take every message, commands and shortcuts included, and never idle out:
+    #: the hand-off while a person answers, where "报修" is something to tell that person.
+    exclusive_steps: ClassVar[frozenset[str]] = frozenset()
 
     async def start(self, ctx: Context, argument: str) -> Outcome:
         raise NotImplementedError

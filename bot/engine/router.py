@@ -1,6 +1,7 @@
 """Decides which flow gets a message, and applies the flow's outcome to the conversation state.
 
-Order: reject what no flow can use → numbered answers become button presses → commands,
+Order: reject what no flow can use → numbered answers become button presses → a flow holding
+the chat in one of its `exclusive_steps` (a person is answering) gets everything → commands,
 shortcuts, events and `flow:` buttons start their flow from anywhere (the global interrupts
 /cancel, /menu, /help are ordinary flows found this way) → typed text is understood
 (bot/understanding): navigation words and emergencies act at every step, a question at a step is
@@ -83,6 +84,10 @@ class Router:
         rejection = self._reject(ctx)
         if rejection is not None:
             return [rejection]
+        held = self.flows.get(state.flow or "")
+        if held is not None and state.step in held.exclusive_steps:
+            outcome = await held.step(ctx, state.step, state.data)
+            return await self._apply(ctx, state, held, outcome)
         if state.in_flow and state.updated_at and ctx.now - state.updated_at > IDLE_PAUSE_AFTER:
             state.pause(state.updated_at.isoformat())  # when the owner was last active
         entry = self._entry_flow(ctx.msg)

@@ -12,9 +12,9 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from bot.domain.signing import sign, verify
 from bot.engine.types import Reply
 from bot.i18n import Texts
-from bot.pages.signing import sign, verify
 from bot.storage.uow import UnitOfWork
 
 #: How long a link in a push keeps working. DEFAULT (not in source).

@@ -1,4 +1,5 @@
-"""Staff update certificate cases in bulk from a CSV: `python -m bot certificates import FILE`.
+"""Staff update certificate cases: in bulk from a CSV (`python -m bot certificates import FILE`),
+or one or several cases to a stage from the console and the API (`change_stages`).
 
 Columns (header required, any order): project, building, unit, stage, and optionally
 stage_date, mortgage, eta, outstanding_items, note. A blank optional cell keeps what the case
@@ -13,7 +14,7 @@ written unless the whole file is valid. A stage change queues a push to the unit
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -24,12 +25,14 @@ from bot.domain.certificates import (
     CaseRow,
     CaseValues,
     CertificateCase,
+    CertificateError,
     CertificateRules,
     Keep,
     merge,
     stage_error,
 )
 from bot.domain.roster import Home
+from bot.domain.staff import StaffUser
 from bot.i18n import Texts
 from bot.services.csv_files import CsvProblem, open_table
 from bot.services.notify import notify_owners
@@ -217,26 +220,105 @@ async def _apply(
     if not change.stage_changed:
         return
     report.stage_changes += 1
+    home = Home(
+        change.unit_id, change.row.project, change.row.building, change.row.unit, None, None
+    )
+    report.notified += await _stage_changed(uow, texts, case, home, "certificates_import", now)
+
+
+async def _stage_changed(
+    uow: UnitOfWork, texts: Texts, case: CertificateCase, home: Home, actor: str, now: datetime
+) -> int:
+    """Audit a new stage and push it to the unit's owners; returns how many were queued."""
     await uow.audit.record(
-        actor="certificates_import",
+        actor=actor,
         action="certificate_stage",
-        subject=f"unit:{change.unit_id}",
+        subject=f"unit:{case.unit_id}",
         at=now,
         stage=case.stage,
         stage_date=case.stage_date.isoformat(),
     )
-    home = Home(
-        change.unit_id, change.row.project, change.row.building, change.row.unit, None, None
-    )
-    report.notified += await notify_owners(
+    return await notify_owners(
         uow,
         texts,
-        await uow.certificates.owners_of_unit(change.unit_id),
+        await uow.certificates.owners_of_unit(case.unit_id),
         "certificate.stage_changed",
         purpose="certificate_update",
         idempotency_key=f"certificate:{case.id}:{case.stage}:{case.stage_date.isoformat()}",
         now=now,
         values={"home": home.label, "date": case.stage_date.isoformat()},
         localized={"stage": f"certificate.stage_{case.stage}"},
-        buttons=[("certificate.button_show", f"certificate:home:{change.unit_id}")],
+        buttons=[("certificate.button_show", f"certificate:home:{case.unit_id}")],
     )
+
+
+@dataclass(frozen=True)
+class StageChange:
+    """A stage staff set on one or more cases; the date defaults to today (local), and a
+    `note` of None keeps each case's note."""
+
+    stage: str
+    stage_date: date | None = None
+    note: str | None = None
+
+
+async def list_cases(
+    uow: UnitOfWork, stage: str | None = None, limit: int = 500
+) -> list[tuple[CertificateCase, str]]:
+    """(case, home label), by home."""
+    return await uow.certificates.listing(stage, limit)
+
+
+async def change_stages(
+    uow: UnitOfWork,
+    texts: Texts,
+    rules: CertificateRules,
+    case_ids: Sequence[int],
+    change: StageChange,
+    staff: StaffUser,
+    now: datetime,
+    tz: ZoneInfo,
+) -> list[tuple[CertificateCase, str]]:
+    """Move one case or many to a stage, all or none: every case is checked before any is
+    written; returns (case, home label) of each. Each owner whose case moved is told.
+    Raises `CertificateError` ("not_found", "unknown_stage", "no_cases", "note_too_long",
+    "mortgage_stage_without_mortgage")."""
+    if not case_ids:
+        raise CertificateError("no_cases")
+    if change.note is not None and len(change.note) > MAX_NOTE:
+        raise CertificateError("note_too_long")
+    stage_date = change.stage_date or now.astimezone(tz).date()
+    planned = []
+    for case_id in dict.fromkeys(case_ids):
+        case = await uow.certificates.get(case_id)
+        if case is None:
+            raise CertificateError("not_found", case_id)
+        problem = stage_error(change.stage, case.mortgage, rules)
+        if problem is not None:
+            raise CertificateError(problem, case_id)
+        planned.append(case)
+    return [await _set_stage(uow, texts, case, change, stage_date, staff, now) for case in planned]
+
+
+async def _set_stage(
+    uow: UnitOfWork,
+    texts: Texts,
+    case: CertificateCase,
+    change: StageChange,
+    stage_date: date,
+    staff: StaffUser,
+    now: datetime,
+) -> tuple[CertificateCase, str]:
+    values = CaseValues(
+        mortgage=case.mortgage,
+        stage=change.stage,
+        stage_date=stage_date,
+        eta=case.eta,
+        outstanding=case.outstanding,
+        note=case.note if change.note is None else change.note.strip(),
+    )
+    saved = await uow.certificates.save(case.unit_id, values, now)
+    home = await uow.certificates.home(case.unit_id)
+    if (case.stage, case.stage_date) != (saved.stage, saved.stage_date) and home is not None:
+        await _stage_changed(uow, texts, saved, home, staff.actor, now)
+    return saved, home.label if home else ""

@@ -1,4 +1,5 @@
-"""Complaints and requests for a person: both end as an escalation a staff member picks up."""
+"""Complaints: graded provisionally, given their 督办令 deadline and queued for staff as an
+escalation; staff set the grade (with a reason). Requests for a person: services/escalations.py."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.complaints import (
     Complaint,
+    ComplaintError,
+    ComplaintGrade,
+    ComplaintListing,
     Escalation,
-    EscalationReason,
     NewComplaint,
 )
 from bot.domain.rules import CompanyRules
+from bot.domain.staff import StaffUser
+from bot.services.escalations import open_for_complaint
 from bot.storage.uow import UnitOfWork
 
 
@@ -57,34 +62,57 @@ async def file_complaint(
         ),
         now,
     )
-    escalation = await uow.escalations.add(
-        account_id=account_id,
-        owner_id=owner_id,
-        reason=EscalationReason.COMPLAINT,
-        due_at=order_due,
-        now=now,
-        complaint_id=complaint.id,
-    )
-    return complaint, escalation
+    return complaint, await open_for_complaint(uow, complaint, now)
 
 
-async def request_person(
+#: Longest reason staff may give for a grade.
+MAX_GRADE_REASON = 500
+
+
+async def list_complaints(
+    uow: UnitOfWork,
+    grade: ComplaintGrade | None = None,
+    limit: int = 200,
+    complaint_id: int | None = None,
+) -> list[ComplaintListing]:
+    """Newest first; `grade` filters on staff's grade, else the bot's proposal."""
+    return await uow.complaints.listing(grade, limit, complaint_id)
+
+
+async def set_complaint_grade(
     uow: UnitOfWork,
     rules: CompanyRules,
-    account_id: int,
-    owner_id: int | None,
+    complaint_id: int,
+    grade: ComplaintGrade,
+    reason: str,
+    staff: StaffUser,
     now: datetime,
     tz: ZoneInfo,
-) -> tuple[Escalation, bool]:
-    """The account's open escalation, or a new one due at the first-reply time; True if new."""
-    existing = await uow.escalations.open_for_account(account_id)
-    if existing is not None:
-        return existing, False
-    escalation = await uow.escalations.add(
-        account_id=account_id,
-        owner_id=owner_id,
-        reason=EscalationReason.HUMAN_REQUESTED,
-        due_at=rules.complaint.first_reply_due(now.astimezone(tz), rules.service_hours),
-        now=now,
+) -> Complaint:
+    """客服部 grade a complaint "根据影响程度" (000), always with a reason, in the audit log.
+    The resolution deadline follows the grade, counted from when the complaint came in.
+    Raises `ComplaintError` ("not_found", "reason_needed", "reason_too_long")."""
+    reason = reason.strip()
+    if not reason:
+        raise ComplaintError("reason_needed")
+    if len(reason) > MAX_GRADE_REASON:
+        raise ComplaintError("reason_too_long")
+    complaint = await uow.complaints.get(complaint_id)
+    if complaint is None:
+        raise ComplaintError("not_found")
+    _, resolve_due = rules.complaint.deadlines(
+        grade, complaint.created_at.astimezone(tz), rules.service_hours
     )
-    return escalation, True
+    await uow.complaints.set_grade(complaint.id, grade, resolve_due)
+    await uow.audit.record(
+        actor=staff.actor,
+        action="complaint_grade",
+        subject=f"complaint:{complaint.id}",
+        at=now,
+        old=(complaint.grade or complaint.details.proposal.grade).value,
+        new=grade.value,
+        reason=reason,
+    )
+    graded = await uow.complaints.get(complaint.id)
+    assert graded is not None
+    return graded

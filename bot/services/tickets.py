@@ -86,8 +86,10 @@ async def change_ticket_status(
     now: datetime,
     texts: Texts,
     note: str = "",
+    photos: tuple[str, ...] = (),
 ) -> Ticket:
-    """Validate, record the event and queue the owner's notification; the caller commits.
+    """Validate, record the event (with photos, e.g. after the repair) and queue the owner's
+    notification; the caller commits.
 
     Raises `IllegalTransition` for a move the lifecycle forbids, `TicketError("not_found")`
     and `TicketError("changed_meanwhile")` when someone else moved it first."""
@@ -95,7 +97,9 @@ async def change_ticket_status(
     if ticket is None:
         raise TicketError("not_found")
     check_transition(ticket.status, new_status, actor)
-    event_id = await uow.tickets.move(ticket.id, ticket.status, new_status, actor, now, note)
+    event_id = await uow.tickets.move(
+        ticket.id, ticket.status, new_status, actor, now, note, photos
+    )
     if event_id is None:
         raise TicketError("changed_meanwhile")
     if actor.kind is not ActorKind.OWNER:

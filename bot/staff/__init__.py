@@ -1,2 +1,2 @@
-"""Staff side (web console, REST API, Telegram staff group): the next issue builds it on the
-escalation, complaint and ticket rows and the services in `bot/services/`."""
+"""The staff side's HTTP interfaces: the REST API (`api.py`); the web console comes later.
+They parse requests, call the use cases in bot/services/ and shape the answers."""

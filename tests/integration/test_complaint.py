@@ -15,6 +15,7 @@ from bot.domain.complaints import (
     Escalation,
     EscalationReason,
     EscalationStatus,
+    MessageAuthor,
 )
 from bot.storage.models import Complaint as ComplaintRow
 from bot.storage.models import Escalation as EscalationRow
@@ -167,8 +168,9 @@ async def test_an_unbound_user_reaches_a_person_and_their_messages_are_kept(
     assert escalation.reason is EscalationReason.HUMAN_REQUESTED
     async with runtime.uow() as uow:
         messages = await uow.escalations.messages(escalation.id)
-    assert [text for _, text, _ in messages] == ["我想买房，请问还有房源吗", ""]
-    assert messages[1][2] is not None
+    assert [m.text for m in messages] == ["我想买房，请问还有房源吗", ""]
+    assert {m.author_kind for m in messages} == {MessageAuthor.OWNER}
+    assert messages[1].photo_path is not None
 
     await chat.press("handoff:end")
     assert "已结束人工服务" in chat.text
@@ -199,7 +201,7 @@ async def test_when_staff_close_it_the_waiting_ends(chat: Chat, runtime: Runtime
     escalation = await escalation_of(runtime, chat)
     assert escalation is not None
     async with runtime.uow() as uow:
-        await uow.escalations.close(escalation.id, datetime(2026, 11, 23, 3, tzinfo=UTC))
+        await uow.escalations.close(escalation.id, datetime(2026, 11, 23, 3, tzinfo=UTC), "x")
         await uow.commit()
     await chat.say("还在吗？")
     assert "人工服务已结束" in chat.text

@@ -41,7 +41,7 @@ async def staff_messages(runtime: Runtime, chat: Chat) -> list[str]:
     assert escalation is not None
     async with runtime.uow() as uow:
         messages = await uow.escalations.messages(escalation.id)
-    return [text for _, text, _ in messages]
+    return [message.text for message in messages]
 
 
 @pytest.mark.parametrize("sentence", REPAIR_SENTENCES)

@@ -17,6 +17,7 @@ from bot.storage.models.core import (
     Project,
     Unit,
 )
+from bot.storage.models.staff import StaffLoginFailure, StaffUser
 from bot.storage.models.tickets import Ticket, TicketCounter, TicketEvent
 from bot.storage.models.wechat import WeChatAccessToken
 
@@ -37,6 +38,8 @@ __all__ = [
     "OwnerUnit",
     "ProcessedUpdate",
     "Project",
+    "StaffLoginFailure",
+    "StaffUser",
     "Ticket",
     "TicketCounter",
     "TicketEvent",

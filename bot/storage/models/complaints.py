@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models.base import Base
@@ -51,7 +51,13 @@ class Escalation(Base):
     assigned_to: Mapped[str | None] = mapped_column(String(100))
     due_at: Mapped[datetime]
     created_at: Mapped[datetime]
+    #: When a person took it (the owner was told who answers); None while waiting.
+    claimed_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    #: "staff:<login>" or "owner", whoever ended it.
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    #: The owner's answer to the short question after closing (satisfied/neutral/dissatisfied).
+    satisfaction: Mapped[str | None] = mapped_column(String(12))
 
 
 class EscalationMessage(Base):
@@ -61,8 +67,12 @@ class EscalationMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id"), index=True)
-    #: "owner" for what came in; the staff side adds its own answers.
+    #: owner, staff or bot.
+    author_kind: Mapped[str] = mapped_column(String(10))
+    #: The staff login for staff messages and notes; empty otherwise.
     author: Mapped[str] = mapped_column(String(100))
+    #: A staff note: never relayed to the owner.
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
     text: Mapped[str] = mapped_column(Text, default="")
     photo_path: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime]

@@ -37,6 +37,9 @@ class Ticket(Base):
     respond_by: Mapped[datetime]
     visit_by: Mapped[datetime]
     resolve_by: Mapped[datetime]
+    #: Who was sent, and when they will be there (set on dispatch).
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    appointment_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -66,6 +66,11 @@ class AccountRepository:
         row = (await self.session.execute(query)).first()
         return Account(*row) if row else None
 
+    async def get(self, account_id: int) -> Account | None:
+        query = select(*ACCOUNT_COLUMNS).where(ACCOUNTS.c.id == account_id)
+        row = (await self.session.execute(query)).first()
+        return Account(*row) if row else None
+
     async def touch(
         self,
         channel: str,

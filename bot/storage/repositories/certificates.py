@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.certificates import CaseValues, CertificateCase
+from bot.domain.roster import Home
 from bot.storage.models import Building, OwnerUnit, Project, Unit
 from bot.storage.models import CertificateCase as CaseRow
 
@@ -29,6 +30,35 @@ def _case(row: CaseRow) -> CertificateCase:
 class CertificateRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def get(self, case_id: int) -> CertificateCase | None:
+        row = await self.session.get(CaseRow, case_id, populate_existing=True)
+        return _case(row) if row else None
+
+    async def listing(self, stage: str | None, limit: int) -> list[tuple[CertificateCase, str]]:
+        """(case, home label) for staff, by home."""
+        query = (
+            select(CaseRow, Project.name, Building.name, Unit.number)
+            .join(Unit, Unit.id == CaseRow.unit_id)
+            .join(Building, Building.id == Unit.building_id)
+            .join(Project, Project.id == Building.project_id)
+            .order_by(Project.name, Building.name, Unit.number)
+            .limit(limit)
+        )
+        if stage is not None:
+            query = query.where(CaseRow.stage == stage)
+        rows = (await self.session.execute(query)).all()
+        return [(_case(row), Home(row.unit_id, p, b, u, None, None).label) for row, p, b, u in rows]
+
+    async def home(self, unit_id: int) -> Home | None:
+        query = (
+            select(Project.name, Building.name, Unit.number, Unit.area_m2, Unit.handover_date)
+            .join(Building, Building.id == Unit.building_id)
+            .join(Project, Project.id == Building.project_id)
+            .where(Unit.id == unit_id)
+        )
+        row = (await self.session.execute(query)).first()
+        return Home(unit_id, *row) if row else None
 
     async def for_unit(self, unit_id: int) -> CertificateCase | None:
         query = select(CaseRow).where(CaseRow.unit_id == unit_id)

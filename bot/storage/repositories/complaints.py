@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.complaints import (
     Complaint,
     ComplaintGrade,
+    ComplaintListing,
     Escalation,
+    EscalationListing,
+    EscalationMessage,
     EscalationReason,
     EscalationStatus,
     GradeProposal,
+    MessageAuthor,
     NewComplaint,
+    Satisfaction,
 )
+from bot.storage.models import ChannelAccount, Owner
 from bot.storage.models import Complaint as ComplaintRow
 from bot.storage.models import Escalation as EscalationRow
-from bot.storage.models import EscalationMessage
+from bot.storage.models import EscalationMessage as MessageRow
 
 COMPLAINT_OPEN = "open"
 
@@ -51,6 +58,36 @@ def _escalation(row: EscalationRow) -> Escalation:
         assigned_to=row.assigned_to,
         due_at=row.due_at,
         created_at=row.created_at,
+        claimed_at=row.claimed_at,
+        closed_at=row.closed_at,
+        closed_by=row.closed_by,
+        satisfaction=Satisfaction(row.satisfaction) if row.satisfaction else None,
+    )
+
+
+def _message(row: MessageRow) -> EscalationMessage:
+    return EscalationMessage(
+        id=row.id,
+        author_kind=MessageAuthor(row.author_kind),
+        author=row.author,
+        text=row.text,
+        photo_path=row.photo_path,
+        internal=row.internal,
+        at=row.at,
+    )
+
+
+def _listing_query() -> Select[EscalationRow, str, str, str]:
+    return (
+        select(
+            EscalationRow,
+            ChannelAccount.channel,
+            func.coalesce(Owner.name, ChannelAccount.display_name, ""),
+            func.coalesce(ComplaintRow.grade, ComplaintRow.provisional_grade),
+        )
+        .join(ChannelAccount, ChannelAccount.id == EscalationRow.account_id)
+        .outerjoin(Owner, Owner.id == EscalationRow.owner_id)
+        .outerjoin(ComplaintRow, ComplaintRow.id == EscalationRow.complaint_id)
     )
 
 
@@ -79,8 +116,40 @@ class ComplaintRepository:
         return _complaint(row)
 
     async def get(self, complaint_id: int) -> Complaint | None:
-        row = await self.session.get(ComplaintRow, complaint_id)
+        row = await self.session.get(ComplaintRow, complaint_id, populate_existing=True)
         return _complaint(row) if row else None
+
+    async def set_grade(
+        self, complaint_id: int, grade: ComplaintGrade, resolve_due: datetime
+    ) -> None:
+        await self.session.execute(
+            update(ComplaintRow)
+            .where(ComplaintRow.id == complaint_id)
+            .values(grade=grade.value, resolve_due=resolve_due)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def listing(
+        self, grade: ComplaintGrade | None = None, limit: int = 200, complaint_id: int | None = None
+    ) -> list[ComplaintListing]:
+        """Newest first; `grade` matches staff's grade, else the bot's proposal."""
+        effective = func.coalesce(ComplaintRow.grade, ComplaintRow.provisional_grade)
+        query = (
+            select(ComplaintRow, Owner.name, func.max(EscalationRow.id))
+            .join(Owner, Owner.id == ComplaintRow.owner_id)
+            .outerjoin(EscalationRow, EscalationRow.complaint_id == ComplaintRow.id)
+            .group_by(ComplaintRow.id, Owner.name)
+            .order_by(ComplaintRow.id.desc())
+            .limit(limit)
+        )
+        if grade is not None:
+            query = query.where(effective == grade.value)
+        if complaint_id is not None:
+            query = query.where(ComplaintRow.id == complaint_id)
+        rows = (await self.session.execute(query)).all()
+        return [
+            ComplaintListing(_complaint(row), name, escalation) for row, name, escalation in rows
+        ]
 
 
 class EscalationRepository:
@@ -128,28 +197,105 @@ class EscalationRepository:
         return _escalation(row) if row else None
 
     async def add_message(
-        self, escalation_id: int, author: str, now: datetime, text: str, photo_path: str | None
-    ) -> None:
-        self.session.add(
-            EscalationMessage(
-                escalation_id=escalation_id, author=author, text=text, photo_path=photo_path, at=now
-            )
+        self,
+        escalation_id: int,
+        kind: MessageAuthor,
+        now: datetime,
+        text: str,
+        *,
+        author: str = "",
+        photo_path: str | None = None,
+        internal: bool = False,
+    ) -> int:
+        row = MessageRow(
+            escalation_id=escalation_id,
+            author_kind=kind.value,
+            author=author,
+            text=text,
+            photo_path=photo_path,
+            internal=internal,
+            at=now,
         )
+        self.session.add(row)
         await self.session.flush()
+        return row.id
 
-    async def messages(self, escalation_id: int) -> list[tuple[str, str, str | None]]:
-        """(author, text, photo path) in order."""
+    async def messages(
+        self, escalation_id: int, *, after_id: int = 0, with_notes: bool = True
+    ) -> list[EscalationMessage]:
+        """In order; `after_id` gives only the newer ones (for live views)."""
         query = (
-            select(EscalationMessage.author, EscalationMessage.text, EscalationMessage.photo_path)
-            .where(EscalationMessage.escalation_id == escalation_id)
-            .order_by(EscalationMessage.id)
+            select(MessageRow)
+            .where(MessageRow.escalation_id == escalation_id, MessageRow.id > after_id)
+            .order_by(MessageRow.id)
         )
-        return [(a, t, p) for a, t, p in (await self.session.execute(query)).all()]
+        if not with_notes:
+            query = query.where(MessageRow.internal.is_(False))
+        return [_message(row) for row in (await self.session.execute(query)).scalars()]
 
-    async def close(self, escalation_id: int, now: datetime) -> None:
-        await self.session.execute(
+    async def listing(
+        self,
+        status: EscalationStatus | None = None,
+        *,
+        due_before: datetime | None = None,
+        escalation_id: int | None = None,
+        limit: int = 200,
+    ) -> list[EscalationListing]:
+        """Soonest deadline first: what a person should answer next is on top."""
+        query = _listing_query().order_by(EscalationRow.due_at, EscalationRow.id).limit(limit)
+        if status is not None:
+            query = query.where(EscalationRow.status == status.value)
+        if due_before is not None:
+            query = query.where(EscalationRow.due_at < due_before)
+        if escalation_id is not None:
+            query = query.where(EscalationRow.id == escalation_id)
+        rows = (await self.session.execute(query)).all()
+        return [
+            EscalationListing(_escalation(row), channel, name, ComplaintGrade(g) if g else None)
+            for row, channel, name, g in rows
+        ]
+
+    async def claim(self, escalation_id: int, staff: str, now: datetime) -> bool:
+        """Waiting → active for `staff`; False when someone else changed it first."""
+        return await self._change(
+            escalation_id,
+            EscalationRow.status == EscalationStatus.WAITING.value,
+            status=EscalationStatus.ACTIVE.value,
+            assigned_to=staff,
+            claimed_at=now,
+        )
+
+    async def reassign(self, escalation_id: int, current: str, new: str) -> bool:
+        return await self._change(
+            escalation_id,
+            (EscalationRow.status == EscalationStatus.ACTIVE.value)
+            & (EscalationRow.assigned_to == current),
+            assigned_to=new,
+        )
+
+    async def close(self, escalation_id: int, now: datetime, closed_by: str) -> bool:
+        return await self._change(
+            escalation_id,
+            EscalationRow.status != EscalationStatus.CLOSED.value,
+            status=EscalationStatus.CLOSED.value,
+            closed_at=now,
+            closed_by=closed_by,
+        )
+
+    async def rate(self, escalation_id: int, satisfaction: Satisfaction) -> bool:
+        """Only a closed escalation, only once."""
+        return await self._change(
+            escalation_id,
+            (EscalationRow.status == EscalationStatus.CLOSED.value)
+            & EscalationRow.satisfaction.is_(None),
+            satisfaction=satisfaction.value,
+        )
+
+    async def _change(self, escalation_id: int, condition: Any, **values: Any) -> bool:
+        result = await self.session.execute(
             update(EscalationRow)
-            .where(EscalationRow.id == escalation_id)
-            .values(status=EscalationStatus.CLOSED.value, closed_at=now)
+            .where(EscalationRow.id == escalation_id, condition)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]

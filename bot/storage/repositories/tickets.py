@@ -59,6 +59,8 @@ def _ticket(found: Row[TicketRow, Unit, str, str]) -> Ticket:
         resolve_by=row.resolve_by,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        assignee=row.assignee,
+        appointment_at=row.appointment_at,
     )
 
 
@@ -195,6 +197,7 @@ class TicketRepository:
         actor: Actor,
         now: datetime,
         note: str = "",
+        photos: tuple[str, ...] = (),
     ) -> int | None:
         """Change the status only if it still is `expected` (a concurrent change wins, this one
         returns None); records the event and returns its id."""
@@ -207,8 +210,32 @@ class TicketRepository:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return None
         return await self._add_event(
-            ticket_id, EventKind.STATUS, actor, now, note=note, from_status=expected, to_status=new
+            ticket_id,
+            EventKind.STATUS,
+            actor,
+            now,
+            note=note,
+            photos=photos,
+            from_status=expected,
+            to_status=new,
         )
+
+    async def set_dispatch(
+        self, ticket_id: int, assignee: str, appointment_at: datetime | None
+    ) -> None:
+        await self.session.execute(
+            update(TicketRow)
+            .where(TicketRow.id == ticket_id)
+            .values(assignee=assignee, appointment_at=appointment_at)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def listing(self, status: TicketStatus | None, limit: int) -> list[Ticket]:
+        """For staff: every home's tickets, soonest resolution deadline first."""
+        query = _ticket_query().order_by(TicketRow.resolve_by, TicketRow.id).limit(limit)
+        if status is not None:
+            query = query.where(TicketRow.status == status.value)
+        return [_ticket(row) for row in (await self.session.execute(query)).all()]
 
     async def add_comment(
         self, ticket_id: int, actor: Actor, now: datetime, note: str, photos: tuple[str, ...]
