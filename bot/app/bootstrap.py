@@ -25,6 +25,7 @@ from bot.handlers import all_flows
 from bot.i18n import Texts
 from bot.media import MediaStore
 from bot.pages.messages import message_link
+from bot.pages.surveys import survey_link
 from bot.scheduler.outbox import OutboxWorker
 from bot.settings import Settings
 from bot.storage.db import create_engine, session_factory
@@ -92,6 +93,7 @@ def build_services(
         faq=faq or FaqMatcher.from_config(settings.config_dir),
         faq_misses=MissLog(settings.media_dir.parent / "faq_misses.jsonl"),
         clock=clock,
+        survey_link=survey_link(settings.public_base_url, settings.secret_key),
     )
 
 

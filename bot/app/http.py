@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from bot.app.bootstrap import Runtime
-from bot.pages import messages
+from bot.pages import messages, surveys
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -38,6 +38,11 @@ def create_app(runtime: Runtime) -> FastAPI:
             services.clock,
             runtime.settings.default_language,
             runtime.settings.tz,
+        )
+    )
+    app.include_router(
+        surveys.router(
+            runtime.uow, services.texts, services.rules, runtime.settings, services.clock
         )
     )
     for channel in runtime.channels:

@@ -47,6 +47,8 @@ MESSAGE_FROM_USER = "user"
 class EscalationReason(enum.StrEnum):
     COMPLAINT = "complaint"
     HUMAN_REQUESTED = "human_requested"
+    #: A low survey or revisit score that could not reopen a ticket (domain §5).
+    LOW_SCORE = "low_score"
 
 
 @dataclass(frozen=True)

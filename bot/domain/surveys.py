@@ -25,6 +25,8 @@ from bot.domain.errors import ConfigError, whole
 
 #: The comment question: free text, may be skipped.
 COMMENT = "comment"
+#: Longest comment kept (a chat message or the page's text area).
+COMMENT_MAX = 2000
 #: The question set of the survey after a repair.
 POST_REPAIR = "post_repair"
 
@@ -157,6 +159,30 @@ class SurveyRules:
     def is_low(self, scores: Sequence[int]) -> bool:
         return any(score <= self.low_score for score in scores)
 
+    def answers_from(self, kind: str, given: Mapping[str, str]) -> list[Answer]:
+        """Every question of the kind answered: a score 1…scale, the comment optional.
+
+        Raises `InvalidAnswer` naming the first question without a valid answer."""
+        answers = []
+        for question in self.questions(kind):
+            value = str(given.get(question.id, "")).strip()
+            if not question.scored:
+                answers.append(Answer(question.id, None, value[:COMMENT_MAX]))
+                continue
+            score = self.parse_score(value)
+            if score is None:
+                raise InvalidAnswer(question.id)
+            answers.append(Answer(question.id, score, ""))
+        return answers
+
+
+class InvalidAnswer(ValueError):
+    """A question left unanswered or answered outside 1…scale; `question` names it."""
+
+    def __init__(self, question: str) -> None:
+        super().__init__(question)
+        self.question = question
+
 
 @dataclass(frozen=True)
 class Survey:
@@ -179,6 +205,11 @@ class Survey:
         return self.status is SurveyStatus.OPEN and (
             self.expires_at is None or now < self.expires_at
         )
+
+    def can_start(self, now: datetime) -> bool:
+        """Open, or due and not yet pushed (the owner who just confirmed a fix)."""
+        due = self.status is SurveyStatus.PENDING and self.due_at <= now
+        return due or self.is_open(now)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from bot.handlers.handoff import HandoffFlow
 from bot.handlers.language import LanguageFlow
 from bot.handlers.menu import CancelFlow, HelpFlow, MenuFlow
 from bot.handlers.repair import RepairFlow
+from bot.handlers.survey import SurveyFlow
 from bot.handlers.tickets import TicketsFlow
 
 
@@ -28,6 +29,7 @@ def all_flows() -> list[Flow]:
         TicketsFlow(),
         CertificateFlow(),
         ComplaintFlow(),
+        SurveyFlow(),
         HandoffFlow(),
         FaqFlow(),
     ]

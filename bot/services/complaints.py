@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.complaints import (
+    MESSAGE_FROM_USER,
     Complaint,
     Escalation,
     EscalationReason,
@@ -88,3 +89,27 @@ async def request_person(
         now=now,
     )
     return escalation, True
+
+
+async def escalate_low_score(
+    uow: UnitOfWork,
+    rules: CompanyRules,
+    account_id: int,
+    owner_id: int,
+    summary: str,
+    now: datetime,
+    tz: ZoneInfo,
+) -> Escalation:
+    """A low score hands the owner to staff with what they said: added to the account's open
+    escalation, or a new one due at the first-reply time (as `request_person`)."""
+    escalation = await uow.escalations.open_for_account(account_id)
+    if escalation is None:
+        escalation = await uow.escalations.add(
+            account_id=account_id,
+            owner_id=owner_id,
+            reason=EscalationReason.LOW_SCORE,
+            due_at=rules.complaint.first_reply_due(now.astimezone(tz), rules.service_hours),
+            now=now,
+        )
+    await uow.escalations.add_message(escalation.id, MESSAGE_FROM_USER, now, summary, None)
+    return escalation

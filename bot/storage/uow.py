@@ -17,6 +17,7 @@ from bot.storage.repositories.complaints import ComplaintRepository, EscalationR
 from bot.storage.repositories.inbox import InboxRepository
 from bot.storage.repositories.outbox import OutboxRepository
 from bot.storage.repositories.roster import RosterRepository
+from bot.storage.repositories.surveys import SurveyRepository
 from bot.storage.repositories.tickets import TicketRepository
 from bot.storage.repositories.wechat import WeChatTokenRepository
 
@@ -40,6 +41,7 @@ class UnitOfWork:
         self.complaints = ComplaintRepository(self.session)
         self.escalations = EscalationRepository(self.session)
         self.certificates = CertificateRepository(self.session)
+        self.surveys = SurveyRepository(self.session)
         return self
 
     async def __aexit__(

@@ -17,6 +17,7 @@ from bot.storage.models.core import (
     Project,
     Unit,
 )
+from bot.storage.models.surveys import Survey, SurveyAnswer, SurveyCampaign
 from bot.storage.models.tickets import Ticket, TicketCounter, TicketEvent
 from bot.storage.models.wechat import WeChatAccessToken
 
@@ -37,6 +38,9 @@ __all__ = [
     "OwnerUnit",
     "ProcessedUpdate",
     "Project",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyCampaign",
     "Ticket",
     "TicketCounter",
     "TicketEvent",
