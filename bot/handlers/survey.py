@@ -110,7 +110,7 @@ class SurveyFlow(Flow):
         question = questions[index]
         scale = ctx.rules.survey.scale
         text = ctx.t(f"survey.q_{question.id}", scale=scale)
-        progress = ctx.t("survey.progress", n=index + 1, total=len(questions))
+        asked = ctx.t("survey.progress", n=index + 1, total=len(questions), question=text)
         rows: list[list[Button]] = []
         if question.scored:
             rows.append(
@@ -123,7 +123,7 @@ class SurveyFlow(Flow):
             rows.append([Button(ctx.t("survey.button_skip"), "survey:skip")])
         way = [Button(ctx.t("survey.button_back"), "survey:back")] if index else []
         rows.append([*way, Button(ctx.t("survey.button_quit"), "survey:quit")])
-        body = "\n".join(part for part in (before, f"{progress} {text}") if part)
+        body = "\n".join(part for part in (before, asked) if part)
         data = {"survey_id": survey.id, "index": index, "answers": answers}
         return Outcome([Reply(body, buttons=button_rows(*rows))], next_step="question", data=data)
 

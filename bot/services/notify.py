@@ -28,14 +28,16 @@ async def notify_owners(
     localized: Mapping[str, str] | None = None,
     buttons: Sequence[tuple[str, str]] = (),
 ) -> int:
-    """`localized` maps a placeholder to a text key ({"status": "tickets.status_completed"});
+    """`localized` maps a placeholder to a text key ({"status": "tickets.status_completed"}),
+    rendered with `values` too;
     `buttons` are (label text key, button data). Returns how many outbox rows were queued."""
     queued = 0
     for owner_id in owner_ids:
         for account in await uow.accounts.active_accounts_of_owner(owner_id):
             lang = account.language
             rendered = {
-                name: texts.get(text_key, lang) for name, text_key in (localized or {}).items()
+                name: texts.get(text_key, lang, **(values or {}))
+                for name, text_key in (localized or {}).items()
             }
             text = texts.get(key, lang, **{**(values or {}), **rendered})
             row = tuple(Button(texts.get(label, lang), data) for label, data in buttons)
