@@ -16,7 +16,7 @@ from bot.engine.flow import Flow, Outcome, pressed
 from bot.engine.types import Button, MessageKind, Reply, button_rows
 from bot.handlers.common import local_time, owner_id
 from bot.services.survey_answers import Via, submit_answers
-from bot.services.surveys import describe, open_now
+from bot.services.surveys import describe, hint_key, open_now
 
 
 class SurveyFlow(Flow):
@@ -109,7 +109,8 @@ class SurveyFlow(Flow):
         questions = ctx.rules.survey.questions(survey.kind)
         question = questions[index]
         scale = ctx.rules.survey.scale
-        text = ctx.t(f"survey.q_{question.id}", scale=scale)
+        hint = ctx.t(hint_key(ctx.services.texts, question, ctx.lang), scale=scale)
+        text = f"{ctx.t(f'survey.q_{question.id}')}\n{hint}"
         asked = ctx.t("survey.progress", n=index + 1, total=len(questions), question=text)
         rows: list[list[Button]] = []
         if question.scored:

@@ -21,7 +21,7 @@ from bot.i18n import Texts
 from bot.pages.messages import TEMPLATES, not_found
 from bot.pages.signing import sign, verify
 from bot.services.survey_answers import Via, submit_answers
-from bot.services.surveys import describe, open_now
+from bot.services.surveys import describe, hint_key, open_now
 from bot.settings import Settings
 from bot.storage.uow import UnitOfWork
 
@@ -148,7 +148,8 @@ class SurveyPage:
             {
                 "id": q.id,
                 "scored": q.scored,
-                "text": t.get(f"survey.q_{q.id}", lang, scale=scale),
+                "text": t.get(f"survey.q_{q.id}", lang),
+                "hint": t.get(hint_key(t, q, lang), lang, scale=scale) if q.scored else "",
                 "value": given.get(q.id, ""),
             }
             for q in self._rules.survey.questions(survey.kind)
@@ -159,8 +160,6 @@ class SurveyPage:
             about=await describe(uow, t, survey, lang),
             questions=questions,
             scores=[str(n) for n in range(1, scale + 1)],
-            lowest=t.get("survey.page_lowest", lang),
-            highest=t.get("survey.page_highest", lang),
             placeholder=t.get("survey.page_comment_placeholder", lang),
             submit=t.get("survey.page_submit", lang),
             error=error,

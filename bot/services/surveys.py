@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.domain.surveys import POST_REPAIR, Occasion, Survey, SurveyRules, SurveyStatus, Tally
+from bot.domain.surveys import (
+    POST_REPAIR,
+    Occasion,
+    Question,
+    Survey,
+    SurveyRules,
+    SurveyStatus,
+    Tally,
+)
 from bot.domain.tickets import Ticket, TicketStatus
 from bot.i18n import Texts
 from bot.services.notify import notify_owners
@@ -220,6 +228,15 @@ async def describe(uow: UnitOfWork, texts: Texts, survey: Survey, lang: str) -> 
     """One line saying what a survey is about, in the owner's language (chat and page)."""
     values, localized = await _subject(uow, survey)
     return texts.get(localized["about"], lang, **values)
+
+
+def hint_key(texts: Texts, question: Question, lang: str) -> str:
+    """How a question is answered: its own hint (e.g. what 1 and 5 mean for the storm question),
+    else the one of every score question."""
+    own = f"survey.hint_{question.id}"
+    if own in texts.keys(lang) or own in texts.keys("zh"):
+        return own
+    return "survey.hint_score" if question.scored else "survey.hint_comment"
 
 
 # -- report -------------------------------------------------------------------------------------
