@@ -42,7 +42,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.include_router(
         surveys.router(
-            runtime.uow, services.texts, services.rules, runtime.settings, services.clock
+            surveys.SurveyPage(
+                runtime.uow, services.texts, services.rules, runtime.settings, services.clock
+            )
         )
     )
     for channel in runtime.channels:

@@ -48,15 +48,8 @@ def survey_link(base_url: str, secret: str) -> Callable[[int, datetime], str]:
     return link
 
 
-def router(
-    uow_factory: Callable[[], UnitOfWork],
-    texts: Texts,
-    rules: CompanyRules,
-    settings: Settings,
-    clock: Callable[[], datetime],
-) -> APIRouter:
+def router(page: SurveyPage) -> APIRouter:
     routes = APIRouter()
-    page = SurveyPage(uow_factory, texts, rules, settings, clock)
 
     @routes.get("/s/{survey_id}", response_class=HTMLResponse)
     async def show(survey_id: int, t: str = "") -> HTMLResponse:
@@ -91,10 +84,10 @@ class SurveyPage:
     async def show(self, survey_id: int, token: str) -> HTMLResponse:
         now = self._clock()
         async with self._uow_factory() as uow:
-            survey = await self._survey(uow, survey_id, token, now)
-            if survey is None:
+            found = await self._find(uow, survey_id, token, now)
+            if found is None:
                 return not_found(self._texts, self._settings.default_language)
-            lang = await self._language(uow, survey)
+            survey, lang = found
             if not survey.can_start(now):
                 return self._message(lang, self._texts.get("survey.closed", lang))
             await open_now(uow, self._rules.survey, survey, now)
@@ -105,10 +98,10 @@ class SurveyPage:
     async def answer(self, survey_id: int, token: str, form: Mapping[str, str]) -> HTMLResponse:
         now = self._clock()
         async with self._uow_factory() as uow:
-            survey = await self._survey(uow, survey_id, token, now)
-            if survey is None:
+            found = await self._find(uow, survey_id, token, now)
+            if found is None:
                 return not_found(self._texts, self._settings.default_language)
-            lang = await self._language(uow, survey)
+            survey, lang = found
             try:
                 result = await submit_answers(
                     uow,
@@ -128,17 +121,18 @@ class SurveyPage:
             await uow.commit()
         return self._message(lang, result.text(self._texts, lang, self._settings.tz))
 
-    async def _survey(
+    async def _find(
         self, uow: UnitOfWork, survey_id: int, token: str, now: datetime
-    ) -> Survey | None:
-        """Only a valid, unexpired signature finds a survey: one answer for every bad link."""
+    ) -> tuple[Survey, str] | None:
+        """The survey and its owner's language; only a valid, unexpired signature finds one,
+        and every bad link gets the same answer."""
         if not verify(self._settings.secret_key, subject(survey_id), token, now):
             return None
-        return await uow.surveys.get(survey_id)
-
-    async def _language(self, uow: UnitOfWork, survey: Survey) -> str:
+        survey = await uow.surveys.get(survey_id)
+        if survey is None:
+            return None
         accounts = await uow.accounts.active_accounts_of_owner(survey.owner_id)
-        return accounts[0].language if accounts else self._settings.default_language
+        return survey, accounts[0].language if accounts else self._settings.default_language
 
     async def _form(
         self, uow: UnitOfWork, survey: Survey, lang: str, given: Mapping[str, str], error: str

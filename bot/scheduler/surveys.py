@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 
 from bot.engine.context import Services
-from bot.services.surveys import push_due, remind_and_expire, scan_revisits
+from bot.services.surveys import Invitations, scan_revisits
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -21,13 +21,14 @@ class SurveyJobs:
 
     async def send_due(self) -> tuple[int, int, int]:
         """Invitations due now, then reminders and expiry: (sent, reminded, expired)."""
-        services, tz = self._services, self._services.settings.tz
-        now, rules = services.clock(), services.rules.survey
+        services = self._services
+        invitations = Invitations(
+            services.texts, services.rules.survey, services.survey_link, services.settings.tz
+        )
+        now = services.clock()
         async with self._uow_factory() as uow:
-            sent = await push_due(uow, services.texts, rules, services.survey_link, now, tz)
-            reminded, expired = await remind_and_expire(
-                uow, services.texts, rules, services.survey_link, now, tz
-            )
+            sent = await invitations.push_due(uow, now)
+            reminded, expired = await invitations.remind_and_expire(uow, now)
             await uow.commit()
         if sent or reminded or expired:
             log.info("surveys: %d sent, %d reminded, %d expired", sent, reminded, expired)

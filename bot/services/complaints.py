@@ -81,14 +81,27 @@ async def request_person(
     existing = await uow.escalations.open_for_account(account_id)
     if existing is not None:
         return existing, False
-    escalation = await uow.escalations.add(
+    reason = EscalationReason.HUMAN_REQUESTED
+    return await _waiting(uow, rules, account_id, owner_id, reason, now, tz), True
+
+
+async def _waiting(
+    uow: UnitOfWork,
+    rules: CompanyRules,
+    account_id: int,
+    owner_id: int | None,
+    reason: EscalationReason,
+    now: datetime,
+    tz: ZoneInfo,
+) -> Escalation:
+    """A new escalation, due at the first-reply time after the next service hour."""
+    return await uow.escalations.add(
         account_id=account_id,
         owner_id=owner_id,
-        reason=EscalationReason.HUMAN_REQUESTED,
+        reason=reason,
         due_at=rules.complaint.first_reply_due(now.astimezone(tz), rules.service_hours),
         now=now,
     )
-    return escalation, True
 
 
 async def escalate_low_score(
@@ -104,12 +117,7 @@ async def escalate_low_score(
     escalation, or a new one due at the first-reply time (as `request_person`)."""
     escalation = await uow.escalations.open_for_account(account_id)
     if escalation is None:
-        escalation = await uow.escalations.add(
-            account_id=account_id,
-            owner_id=owner_id,
-            reason=EscalationReason.LOW_SCORE,
-            due_at=rules.complaint.first_reply_due(now.astimezone(tz), rules.service_hours),
-            now=now,
-        )
+        reason = EscalationReason.LOW_SCORE
+        escalation = await _waiting(uow, rules, account_id, owner_id, reason, now, tz)
     await uow.escalations.add_message(escalation.id, MESSAGE_FROM_USER, now, summary, None)
     return escalation

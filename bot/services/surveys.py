@@ -141,76 +141,62 @@ async def open_now(uow: UnitOfWork, rules: SurveyRules, survey: Survey, now: dat
         await uow.surveys.mark_sent(survey.id, now, now + rules.expires_after, reached=True)
 
 
-async def push_due(
-    uow: UnitOfWork,
-    texts: Texts,
-    rules: SurveyRules,
-    link: SurveyLink,
-    now: datetime,
-    tz: ZoneInfo,
-) -> int:
-    """Queue the invitation of every due survey to each of the owner's active accounts; the
-    caller commits. Returns how many invitations went out."""
-    sent = 0
-    for survey in await uow.surveys.due(now, BATCH):
-        expires_at = now + rules.expires_after
-        reached = bool(await uow.accounts.active_accounts_of_owner(survey.owner_id))
-        if not await uow.surveys.mark_sent(survey.id, now, expires_at, reached) or not reached:
-            continue
-        await _push(uow, texts, rules, link, survey, now, tz, expires_at, "invite")
-        sent += 1
-    return sent
+@dataclass(frozen=True)
+class Invitations:
+    """Sends invitations and reminders through the outbox, each in the owner's language, with
+    the survey's button and its signed page; the caller commits."""
 
+    texts: Texts
+    rules: SurveyRules
+    link: SurveyLink
+    tz: ZoneInfo
 
-async def remind_and_expire(
-    uow: UnitOfWork,
-    texts: Texts,
-    rules: SurveyRules,
-    link: SurveyLink,
-    now: datetime,
-    tz: ZoneInfo,
-) -> tuple[int, int]:
-    """Close the lapsed invitations, then remind each open one once; (reminded, expired)."""
-    expired = await uow.surveys.expire(now)
-    reminded = 0
-    for survey in await uow.surveys.to_remind(now - rules.remind_after, now):
-        if not await uow.surveys.mark_reminded(survey.id, now):
-            continue
-        assert survey.expires_at is not None
-        await _push(uow, texts, rules, link, survey, now, tz, survey.expires_at, "reminder")
-        reminded += 1
-    return reminded, expired
+    async def push_due(self, uow: UnitOfWork, now: datetime) -> int:
+        """Every due survey to each of the owner's active accounts; how many went out."""
+        sent = 0
+        for survey in await uow.surveys.due(now, BATCH):
+            expires_at = now + self.rules.expires_after
+            reached = bool(await uow.accounts.active_accounts_of_owner(survey.owner_id))
+            if not await uow.surveys.mark_sent(survey.id, now, expires_at, reached):
+                continue
+            if reached:
+                await self._push(uow, survey, now, expires_at, "invite")
+                sent += 1
+        return sent
 
+    async def remind_and_expire(self, uow: UnitOfWork, now: datetime) -> tuple[int, int]:
+        """Close the lapsed invitations, then remind each open one once; (reminded, expired)."""
+        expired = await uow.surveys.expire(now)
+        reminded = 0
+        for survey in await uow.surveys.to_remind(now - self.rules.remind_after, now):
+            if not await uow.surveys.mark_reminded(survey.id, now):
+                continue
+            assert survey.expires_at is not None
+            await self._push(uow, survey, now, survey.expires_at, "reminder")
+            reminded += 1
+        return reminded, expired
 
-async def _push(
-    uow: UnitOfWork,
-    texts: Texts,
-    rules: SurveyRules,
-    link: SurveyLink,
-    survey: Survey,
-    now: datetime,
-    tz: ZoneInfo,
-    expires_at: datetime,
-    which: str,
-) -> None:
-    subject, localized = await _subject(uow, survey)
-    await notify_owners(
-        uow,
-        texts,
-        [survey.owner_id],
-        f"survey.{which}",
-        purpose=PURPOSE,
-        idempotency_key=f"survey:{survey.id}:{which}",
-        now=now,
-        values={
-            **subject,
-            "count": len(rules.questions(survey.kind)),
-            "expires": expires_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            "url": link(survey.id, expires_at),
-        },
-        localized=localized,
-        buttons=[("survey.button_start", f"survey:start:{survey.id}")],
-    )
+    async def _push(
+        self, uow: UnitOfWork, survey: Survey, now: datetime, expires_at: datetime, which: str
+    ) -> None:
+        subject, localized = await _subject(uow, survey)
+        await notify_owners(
+            uow,
+            self.texts,
+            [survey.owner_id],
+            f"survey.{which}",
+            purpose=PURPOSE,
+            idempotency_key=f"survey:{survey.id}:{which}",
+            now=now,
+            values={
+                **subject,
+                "count": len(self.rules.questions(survey.kind)),
+                "expires": expires_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M"),
+                "url": self.link(survey.id, expires_at),
+            },
+            localized=localized,
+            buttons=[("survey.button_start", f"survey:start:{survey.id}")],
+        )
 
 
 async def _subject(uow: UnitOfWork, survey: Survey) -> tuple[dict[str, str], dict[str, str]]:

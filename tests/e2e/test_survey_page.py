@@ -44,6 +44,17 @@ def on(base_url: str, link: str) -> str:
     return f"{base_url}{parts.path}?{parts.query}"
 
 
+async def repair_survey_link(runtime: Runtime, chat: Chat, clock: FakeClock, lang: str) -> str:
+    """A completed repair whose survey was pushed a day later, to an owner now using `lang`
+    (the push is worded when it is sent): the survey page's link in it."""
+    await completed_ticket(chat, runtime, clock)
+    if lang != "zh":
+        await chat.say(f"/lang {lang}")
+    clock.advance(days=1)
+    await runtime.surveys.send_due()
+    return (await survey_push(runtime))[1]
+
+
 async def choose(page: Page, question: str, score: int) -> None:
     await page.click(f"input[name={question}][value='{score}'] + span")
 
@@ -95,10 +106,7 @@ async def test_an_owner_answers_a_revisit_on_the_page_from_the_push_link(
 async def test_a_low_score_on_the_page_reopens_the_repair_and_says_so(
     runtime: Runtime, bound_chat: Chat, clock: FakeClock, base_url: str, browser: Browser
 ) -> None:
-    await completed_ticket(bound_chat, runtime, clock)
-    clock.advance(days=1)
-    await runtime.surveys.send_due()
-    _, link = await survey_push(runtime)
+    link = await repair_survey_link(runtime, bound_chat, clock, "zh")
     page = await browser.new_page(viewport=PHONE)
     await page.goto(on(base_url, link))
     for question, score in [("speed", 1), ("quality", 3), ("attitude", 4)]:
@@ -113,11 +121,7 @@ async def test_a_low_score_on_the_page_reopens_the_repair_and_says_so(
 async def test_a_missing_score_comes_back_with_every_choice_kept_and_bad_links_show_nothing(
     runtime: Runtime, bound_chat: Chat, clock: FakeClock, base_url: str
 ) -> None:
-    await completed_ticket(bound_chat, runtime, clock)
-    clock.advance(days=1)
-    await runtime.surveys.send_due()
-    _, link = await survey_push(runtime)
-    url = on(base_url, link)
+    url = on(base_url, await repair_survey_link(runtime, bound_chat, clock, "zh"))
     async with httpx.AsyncClient() as client:
         sent = await client.post(url, data={"speed": "2", "attitude": "5", "comment": "还行"})
         assert sent.status_code == 422
@@ -141,11 +145,7 @@ async def test_an_english_owner_gets_the_page_in_english(
     browser: Browser,
     tmp_path: Path,
 ) -> None:
-    await completed_ticket(bound_chat, runtime, clock)
-    await bound_chat.say("/lang en")  # the push is worded when it is sent, in today's language
-    clock.advance(days=1)
-    await runtime.surveys.send_due()
-    _, link = await survey_push(runtime)
+    link = await repair_survey_link(runtime, bound_chat, clock, "en")
     page = await browser.new_page(viewport=PHONE)
     await page.goto(on(base_url, link))
     assert await page.title() == "Satisfaction survey"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -327,31 +328,21 @@ async def test_page_and_chat_answers_count_the_same_and_the_report_adds_them_up(
     async with runtime.uow() as uow:
         survey = await uow.surveys.get(by_ticket[second].id)
         assert survey is not None
-        with pytest.raises(InvalidAnswer):
-            await submit_answers(
-                uow,
-                services.texts,
-                services.rules,
-                runtime.settings,
-                survey,
-                {"speed": "3", "quality": "6"},
-                via=Via.PAGE,
-                account_id=None,
-                lang="zh",
-                now=clock(),
-            )
-        result = await submit_answers(
+        answer = partial(
+            submit_answers,
             uow,
             services.texts,
             services.rules,
             runtime.settings,
             survey,
-            {"speed": "3", "quality": "4", "attitude": "5", "comment": ""},
             via=Via.PAGE,
             account_id=None,
             lang="zh",
             now=clock(),
         )
+        with pytest.raises(InvalidAnswer):
+            await answer({"speed": "3", "quality": "6"})
+        result = await answer({"speed": "3", "quality": "4", "attitude": "5", "comment": ""})
         await uow.commit()
     assert result.accepted and result.follow_up is FollowUp.NONE
     async with runtime.uow() as uow:
