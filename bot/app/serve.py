@@ -60,16 +60,14 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
 
 
 def _survey_jobs(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
-    """The rows are the truth: a missed run is caught up by the next one, and the scan also
-    runs at start so a restart never skips a day."""
+    """The rows are the truth: a missed run is caught up by the next one, and the daily scan
+    also runs at start, so a restart never skips a day."""
     jobs = runtime.surveys
     scheduler.add_job(
         jobs.send_due, "interval", seconds=SURVEY_TICK_SECONDS, max_instances=1, coalesce=True
     )
-    scheduler.add_job(
-        jobs.scan_revisits, "cron", hour=REVISIT_SCAN_HOUR, max_instances=1, coalesce=True
-    )
-    scheduler.add_job(jobs.scan_revisits, max_instances=1)
+    scheduler.add_job(jobs.daily, "cron", hour=REVISIT_SCAN_HOUR, max_instances=1, coalesce=True)
+    scheduler.add_job(jobs.daily, max_instances=1)
 
 
 async def _console(runtime: Runtime, user_id: str, server: uvicorn.Server) -> None:

@@ -34,8 +34,8 @@ class SurveyJobs:
             log.info("surveys: %d sent, %d reminded, %d expired", sent, reminded, expired)
         return sent, reminded, expired
 
-    async def scan_revisits(self) -> int:
-        """Revisits after handover that fell due for bound owners; sent by the next `send_due`."""
+    async def daily(self) -> int:
+        """Revisits after handover that fell due for bound owners, sent at once; how many new."""
         services = self._services
         async with self._uow_factory() as uow:
             created = await scan_revisits(
@@ -43,4 +43,5 @@ class SurveyJobs:
             )
             await uow.commit()
         log.info("surveys: %d revisit(s) created", created)
+        await self.send_due()
         return created

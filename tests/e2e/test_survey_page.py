@@ -68,8 +68,7 @@ async def test_an_owner_answers_a_revisit_on_the_page_from_the_push_link(
     tmp_path: Path,
 ) -> None:
     await set_handover(runtime, "1-0101", clock().date() - timedelta(days=30))
-    await runtime.surveys.scan_revisits()
-    await runtime.surveys.send_due()
+    await runtime.surveys.daily()
     message_id, link = await survey_push(runtime)
     page = await browser.new_page(viewport=PHONE)
     response = await page.goto(on(base_url, link))

@@ -5,18 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import closing
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from bot.app.bootstrap import build_runtime
+from bot.app.bootstrap import Runtime, build_runtime
 from bot.app.demo_data import seed_demo_roster
 from bot.settings import PROJECT_ROOT, load_settings
-from tests.e2e.test_cli import bot
-from tests.integration.test_surveys import answer_in_chat, completed_ticket
+from tests.e2e.test_cli import _free_port, _wait_for_health, bot
+from tests.integration.test_surveys import answer_in_chat, completed_ticket, set_handover
 from tests.support import Chat, FakeClock
 
 
-def answered_repair_survey(env: dict[str, str]) -> None:
-    """张伟 reports a leak, staff complete it, he confirms and scores 5, 2, 4 (on 2026-11-23)."""
+def seeded(
+    env: dict[str, str], work: Callable[[Runtime, Chat, FakeClock], Awaitable[None]]
+) -> None:
+    """The database of `env` migrated, the sample roster in, 张伟 bound in the console; then
+    `work` on it, through the real engine."""
 
     async def seed() -> None:
         clock = FakeClock()
@@ -34,13 +47,39 @@ def answered_repair_survey(env: dict[str, str]) -> None:
             chat = Chat(runtime)
             code = next(code for code, label in codes if label.startswith("张伟"))
             await chat.say(f"绑定 {code}")
-            ticket_id = await completed_ticket(chat, runtime, clock)
-            await chat.press(f"tickets:fixed:{ticket_id}")
-            await answer_in_chat(chat, 5, 2, 4, comment="慢")
+            await work(runtime, chat, clock)
         finally:
             await runtime.close()
 
     asyncio.run(seed())
+
+
+def answered_repair_survey(env: dict[str, str]) -> None:
+    """张伟 reports a leak, staff complete it, he confirms and scores 5, 2, 4 (on 2026-11-23)."""
+
+    async def work(runtime: Runtime, chat: Chat, clock: FakeClock) -> None:
+        ticket_id = await completed_ticket(chat, runtime, clock)
+        await chat.press(f"tickets:fixed:{ticket_id}")
+        await answer_in_chat(chat, 5, 2, 4, comment="慢")
+
+    seeded(env, work)
+
+
+def bound_owner(env: dict[str, str], handover: date) -> None:
+    """张伟 bound, his first home handed over on `handover`."""
+
+    async def work(runtime: Runtime, chat: Chat, clock: FakeClock) -> None:
+        await set_handover(runtime, "1-0101", handover)
+
+    seeded(env, work)
+
+
+def survey_outbox(env: dict[str, str]) -> list[str]:
+    """Texts of the survey pushes queued in the SQLite file (read while `run` writes it)."""
+    path = env["DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    with closing(sqlite3.connect(path)) as db:
+        rows = db.execute("SELECT replies FROM outbox WHERE purpose = 'survey'").fetchall()
+    return [json.loads(replies)[0]["text"] for (replies,) in rows]
 
 
 def test_the_report_gives_csat_and_response_rate_per_project_and_category(
@@ -87,3 +126,29 @@ def test_a_campaign_invites_the_buildings_and_refuses_what_it_cannot_do(
     done = bot(*args, "--buildings", "1栋,3栋", "--due", "2026-12-02 10:00", env=env)
     assert done.returncode == 0, done.stderr
     assert "campaign 1: 3 owner-unit(s) invited, due 2026-12-02 10:00" in done.stdout
+
+
+def test_run_sends_a_revisit_that_fell_due_while_it_was_down(env: dict[str, str]) -> None:
+    """The daily scan runs at start: an owner whose home was handed over 30 days ago (today,
+    in the company's time zone) gets the one-month revisit queued without waiting a day."""
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    bound_owner(env, handover=today - timedelta(days=30))
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=PROJECT_ROOT,
+        env={**env, "BOT_PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for_health(port)
+        deadline = time.monotonic() + 30
+        while not (queued := survey_outbox(env)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=30)[0]
+    assert queued and "收房一个月回访" in queued[0], output
+    assert "surveys: 1 revisit(s) created" in output and "Traceback" not in output

@@ -188,8 +188,7 @@ async def test_a_low_revisit_score_goes_to_staff_and_the_owner_is_told_when(
     bound_chat: Chat, runtime: Runtime, clock: FakeClock
 ) -> None:
     await set_handover(runtime, "1-0101", clock().date() - timedelta(days=31))
-    assert await runtime.surveys.scan_revisits() == 1
-    await runtime.surveys.send_due()
+    assert await runtime.surveys.daily() == 1  # created and sent
     [(_, text, buttons)] = await survey_pushes(runtime)
     assert "收房一个月回访" in text
     await bound_chat.press(buttons[0])
@@ -210,15 +209,15 @@ async def test_revisits_follow_the_handover_date_and_a_late_binder_gets_only_the
     today = clock().date()
     await set_handover(runtime, "1-0502", today - timedelta(days=2))  # 李娜
     await set_handover(runtime, "A-1601", today - timedelta(days=95))  # 刘洋
-    assert await runtime.surveys.scan_revisits() == 0  # nobody bound yet
+    assert await runtime.surveys.daily() == 0  # nobody bound yet
     li, liu = new_chat("li-na"), new_chat("liu-yang")
     await li.say(f"绑定 {demo_codes['李娜']}")
     await liu.say(f"绑定 {demo_codes['刘洋']}")
-    assert await runtime.surveys.scan_revisits() == 1  # 2 days after handover: nothing yet
+    assert await runtime.surveys.daily() == 1  # 2 days after handover: nothing yet
     assert [(r.occasion, r.kind) for r in await surveys(runtime)] == [("handover_90d", "revisit")]
-    assert await runtime.surveys.scan_revisits() == 0  # once per owner-unit and occasion
+    assert await runtime.surveys.daily() == 0  # once per owner-unit and occasion
     clock.advance(days=28)
-    assert await runtime.surveys.scan_revisits() == 1
+    assert await runtime.surveys.daily() == 1
     assert [r.occasion for r in await surveys(runtime)][-1] == "handover_30d"
 
 
@@ -226,8 +225,8 @@ async def test_one_reminder_then_expiry(
     bound_chat: Chat, runtime: Runtime, clock: FakeClock
 ) -> None:
     await set_handover(runtime, "1-0101", clock().date() - timedelta(days=30))
-    await runtime.surveys.scan_revisits()
-    assert await runtime.surveys.send_due() == (1, 0, 0)
+    assert await runtime.surveys.daily() == 1
+    assert await runtime.surveys.send_due() == (0, 0, 0)  # the daily run sent it already
     clock.advance(days=2, hours=23)
     assert await runtime.surveys.send_due() == (0, 0, 0)
     clock.advance(hours=1)
@@ -319,7 +318,7 @@ async def test_page_and_chat_answers_count_the_same_and_the_report_adds_them_up(
     second = max(t.id for t in await tickets_of(runtime, bound_chat))
     await staff_moves(runtime, clock, second, *TO_COMPLETED)
     await set_handover(runtime, "3-0801", clock().date() - timedelta(days=180))
-    await runtime.surveys.scan_revisits()
+    await runtime.surveys.daily()
     clock.advance(days=1)
     await runtime.surveys.send_due()
     rows = await surveys(runtime)
