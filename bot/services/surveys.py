@@ -65,11 +65,19 @@ async def on_ticket_moved(
 
 
 # -- revisits after handover --------------------------------------------------------------------
-async def scan_revisits(uow: UnitOfWork, rules: SurveyRules, now: datetime, tz: ZoneInfo) -> int:
-    """Create the latest due revisit of every bound owner-unit (once each); returns how many
-    are new. An owner who bound late gets only the newest one still inside its window."""
+async def scan_revisits(
+    uow: UnitOfWork,
+    rules: SurveyRules,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    owner_id: int | None = None,
+) -> int:
+    """Create the latest due revisit of every bound owner-unit (or only `owner_id`'s, when they
+    bind), once each; returns how many are new. An owner who bound late gets only the newest
+    one still inside its window."""
     today, created = now.astimezone(tz).date(), 0
-    for home in await uow.surveys.bound_homes():
+    for home in await uow.surveys.bound_homes(owner_id):
         due = rules.latest_revisit(home.handover_date, today)
         if due is None:
             continue

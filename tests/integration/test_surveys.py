@@ -213,8 +213,9 @@ async def test_revisits_follow_the_handover_date_and_a_late_binder_gets_only_the
     li, liu = new_chat("li-na"), new_chat("liu-yang")
     await li.say(f"绑定 {demo_codes['李娜']}")
     await liu.say(f"绑定 {demo_codes['刘洋']}")
-    assert await runtime.surveys.daily() == 1  # 2 days after handover: nothing yet
+    # Binding created it (2 days after handover: nothing yet for 李娜); the next run sends it.
     assert [(r.occasion, r.kind) for r in await surveys(runtime)] == [("handover_90d", "revisit")]
+    assert await runtime.surveys.send_due() == (1, 0, 0)
     assert await runtime.surveys.daily() == 0  # once per owner-unit and occasion
     clock.advance(days=28)
     assert await runtime.surveys.daily() == 1

@@ -205,8 +205,9 @@ class SurveyRepository:
         )
         return [Answer(*row) for row in (await self.session.execute(query)).all()]
 
-    async def bound_homes(self) -> list[HomeOfOwner]:
-        """Owner-units with a handover date whose owner has an active chat account."""
+    async def bound_homes(self, owner_id: int | None = None) -> list[HomeOfOwner]:
+        """Owner-units with a handover date whose owner has an active chat account (of one
+        owner, or all)."""
         reachable = exists().where(
             ChannelAccount.owner_id == OwnerUnit.owner_id, ChannelAccount.active.is_(True)
         )
@@ -216,6 +217,8 @@ class SurveyRepository:
             .where(Unit.handover_date.is_not(None), reachable)
             .order_by(OwnerUnit.id)
         )
+        if owner_id is not None:
+            query = query.where(OwnerUnit.owner_id == owner_id)
         return [
             HomeOfOwner(owner_id, unit_id, handover)
             for owner_id, unit_id, handover in (await self.session.execute(query)).all()
