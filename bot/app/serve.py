@@ -28,6 +28,7 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
     if runtime.settings.environment == "production":
         _warn_unsigned(runtime.services.rules)
     await runtime.upgrade_database()
+    await runtime.surveys.daily()
     scheduler = AsyncIOScheduler(timezone=runtime.settings.timezone)
     scheduler.add_job(
         runtime.outbox.run_once,
@@ -60,14 +61,13 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
 
 
 def _survey_jobs(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
-    """The rows are the truth: a missed run is caught up by the next one, and the daily scan
-    also runs at start, so a restart never skips a day."""
+    """The rows are the truth: a missed run is caught up by the next one (the daily scan also
+    runs at start, before the server answers, so a restart never skips a day)."""
     jobs = runtime.surveys
     scheduler.add_job(
         jobs.send_due, "interval", seconds=SURVEY_TICK_SECONDS, max_instances=1, coalesce=True
     )
     scheduler.add_job(jobs.daily, "cron", hour=REVISIT_SCAN_HOUR, max_instances=1, coalesce=True)
-    scheduler.add_job(jobs.daily, max_instances=1)
 
 
 async def _console(runtime: Runtime, user_id: str, server: uvicorn.Server) -> None:

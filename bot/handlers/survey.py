@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain.surveys import InvalidAnswer, Question, Survey
+from bot.domain.surveys import InvalidAnswer, Question, Survey, SurveyStatus
 from bot.engine.context import Context
 from bot.engine.flow import Flow, Outcome, pressed
 from bot.engine.types import Button, MessageKind, Reply, button_rows
@@ -28,8 +28,10 @@ class SurveyFlow(Flow):
         surveys = await ctx.uow.surveys.open_for_owner(owner_id(ctx), ctx.now)
         if not surveys:
             return Outcome([Reply(ctx.t("survey.none_open"))])
-        if len(surveys) == 1:
-            return await self._begin(ctx, surveys[0])
+        # One not pushed yet fell due in this very chat (the owner just confirmed a fix): it.
+        fresh = [s for s in surveys if s.status is SurveyStatus.PENDING]
+        if len(surveys) == 1 or fresh:
+            return await self._begin(ctx, (fresh or surveys)[0])
         rows = [
             [
                 Button(

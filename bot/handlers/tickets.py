@@ -190,13 +190,12 @@ class TicketsFlow(Flow):
         refusal = await self._move(ctx, ticket, TicketStatus.CONFIRMED)
         if refusal is not None:
             return refusal
-        done = self._done(ctx, ticket, "tickets.confirmed")
         survey = await ctx.uow.surveys.for_ticket(ticket.id)
         if survey is not None and survey.can_start(ctx.now):
             return Outcome(
                 [Reply(ctx.t("tickets.confirmed", number=ticket.number))], start_flow="survey"
             )
-        return done
+        return self._done(ctx, ticket, "tickets.confirmed")
 
     async def _on_notfixed(self, ctx: Context, ticket: Ticket) -> Outcome:
         """Reopens, then asks what is still wrong: the answer goes to the same ticket."""

@@ -127,6 +127,22 @@ async def test_confirming_the_fix_starts_the_survey_at_once(
     assert await survey_pushes(runtime) == []
 
 
+async def test_confirming_starts_that_repairs_survey_even_with_a_revisit_open(
+    bound_chat: Chat, runtime: Runtime, clock: FakeClock
+) -> None:
+    await set_handover(runtime, "3-0801", clock().date() - timedelta(days=90))
+    assert await runtime.surveys.daily() == 1  # the 3-month revisit, pushed
+    ticket_id = await completed_ticket(bound_chat, runtime, clock)
+    await bound_chat.press(f"tickets:fixed:{ticket_id}")
+    assert "维修工单 BX-" in bound_chat.text and "（第 1/4 题）维修是否及时" in bound_chat.text
+    await answer_in_chat(bound_chat, 5, 5, 5)
+    await bound_chat.say("问卷")  # the revisit is still there
+    assert (
+        "收房三个月回访" in bound_chat.text
+        and "（第 1/4 题）入住以来的居住体验如何" in bound_chat.text
+    )
+
+
 async def test_a_repair_reopened_before_the_survey_waits_for_the_next_completion(
     bound_chat: Chat, runtime: Runtime, clock: FakeClock
 ) -> None:
