@@ -32,13 +32,11 @@ class SurveyFlow(Flow):
         fresh = [s for s in surveys if s.status is SurveyStatus.PENDING]
         if len(surveys) == 1 or fresh:
             return await self._begin(ctx, (fresh or surveys)[0])
+        texts = ctx.services.texts
+        labels = [await describe(ctx.uow, texts, s, ctx.lang) for s in surveys]
         rows = [
-            [
-                Button(
-                    await describe(ctx.uow, ctx.services.texts, s, ctx.lang), f"survey:start:{s.id}"
-                )
-            ]
-            for s in surveys
+            [Button(label, f"survey:start:{s.id}")]
+            for label, s in zip(labels, surveys, strict=True)
         ]
         text = ctx.t("survey.choose", count=len(surveys))
         return Outcome([Reply(text, buttons=button_rows(*rows))])
@@ -68,8 +66,9 @@ class SurveyFlow(Flow):
             return self._ask(ctx, survey, max(index - 1, 0), answers)
         question = ctx.rules.survey.questions(survey.kind)[index]
         answer = self._answer(ctx, question, value)
-        if answer is None:
-            hint = ctx.t("survey.invalid_score", scale=ctx.rules.survey.scale)
+        if answer is None:  # a photo, a sticker, a score out of range
+            wrong = "survey.invalid_score" if question.scored else "survey.hint_comment"
+            hint = ctx.t(wrong, scale=ctx.rules.survey.scale)
             return self._ask(ctx, survey, index, answers, hint)
         answers[question.id] = answer
         if index + 1 < len(ctx.rules.survey.questions(survey.kind)):

@@ -178,7 +178,11 @@ async def test_back_quit_and_a_wrong_score_lose_nothing(
     assert "问卷为您保留" in bound_chat.text and "2026-11-30 10:00" in bound_chat.text
     await bound_chat.say("问卷")
     assert "第 1/4 题" in bound_chat.text
-    await answer_in_chat(bound_chat, 3, 4, 4)
+    for score in (3, 4, 4):
+        await bound_chat.press(f"survey:score:{score}")
+    await bound_chat.photo("/no/such/photo.jpg")  # the comment is text: asked again
+    assert "第 4/4 题" in bound_chat.text and "选填：请直接输入" in bound_chat.text
+    await bound_chat.press("survey:skip")
     assert "感谢您的评价" in bound_chat.text
     assert [r.status for r in await surveys(runtime)] == ["answered"]
 
