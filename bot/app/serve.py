@@ -1,5 +1,6 @@
-"""`python -m bot run`: one process with the HTTP server, the configured channels, the outbox
-worker ticked by APScheduler and, on a terminal, the console chat."""
+"""`python -m bot run`: one process with the HTTP server, the configured channels, the
+continuous outbox worker (woken by every new reply and by an APScheduler job each
+SCHEDULER_TICK_SECONDS, for rows that fall due by time) and, on a terminal, the console chat."""
 
 from __future__ import annotations
 
@@ -17,8 +18,6 @@ from bot.domain.rules import CompanyRules
 
 log = logging.getLogger(__name__)
 
-OUTBOX_TICK_SECONDS = 2
-
 
 async def serve(runtime: Runtime, *, console_user: str | None) -> None:
     if runtime.settings.environment == "production":
@@ -26,13 +25,14 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
     await runtime.upgrade_database()
     scheduler = AsyncIOScheduler(timezone=runtime.settings.timezone)
     scheduler.add_job(
-        runtime.outbox.run_once,
+        runtime.outbox.wake,
         "interval",
-        seconds=OUTBOX_TICK_SECONDS,
+        seconds=runtime.settings.scheduler_tick_seconds,
         max_instances=1,
         coalesce=True,
     )
     scheduler.start()
+    await runtime.outbox.start()
     await runtime.start_channels()
     _explain_channels(runtime)
     config = uvicorn.Config(
@@ -51,6 +51,7 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
     finally:
         scheduler.shutdown(wait=False)
         await runtime.stop_channels()
+        await runtime.outbox.stop()
         await runtime.close()
 
 

@@ -3,15 +3,20 @@
 PTB 22 has no per-private-chat limit and lets bursts through, and Telegram answers excess with
 429, so every message waits here for a slot first. The buckets use GCRA (a token bucket kept as
 one "theoretical arrival time"): a caller *reserves* a slot and sleeps until it, so waiting
-callers are served in order without polling. With REDIS_URL the overall bucket lives in Redis
-and all instances share it; per-chat buckets stay in process (a chat is nearly always served
-by the instance that received its message).
+callers are served in order without polling. With REDIS_URL the overall bucket and the per-chat
+buckets live in Redis and all instances share them.
+
+Telegram counts a strict window (at most 30 in any second), and evenly spaced sends still
+arrive bunched (an event-loop stall wakes several sleepers at once), so we pace with a margin:
+28 a second, and right before each request a sliding window of the actual send times admits
+at most 29 in any second (measured with `bench push` against the enforcing fake).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -53,13 +58,24 @@ class TelegramLimits:
 
     per_chat_rate: float = 1.0
     per_chat_burst: int = 3
-    overall_rate: float = 30.0
+    #: Telegram allows 30; the margin absorbs bunching on the way.
+    overall_rate: float = 28.0
     overall_burst: int = 1
+    #: At most this many requests leave in any `window_seconds`, counted at the moment they
+    #: leave (after the buckets' sleep, which can end late and together).
+    window_limit: int = 29
+    window_seconds: float = 1.0
 
     @classmethod
     def unlimited(cls) -> TelegramLimits:
         """For the benchmark against the fake API, which measures our overhead, not Telegram's."""
-        return cls(per_chat_rate=1e9, per_chat_burst=10**6, overall_rate=1e9, overall_burst=10**6)
+        return cls(
+            per_chat_rate=1e9,
+            per_chat_burst=10**6,
+            overall_rate=1e9,
+            overall_burst=10**6,
+            window_limit=10**9,
+        )
 
 
 class LocalBuckets:
@@ -84,9 +100,30 @@ class LocalBuckets:
         return max(0.0, arrival - self._burst * self._interval - now)
 
 
+class SlidingWindow:
+    """At most `limit` admissions in any `seconds`, by the times they were admitted."""
+
+    def __init__(self, limit: int, seconds: float, clock: Clock = time.monotonic) -> None:
+        self._limit = limit
+        self._seconds = seconds
+        self._clock = clock
+        self._admitted: deque[float] = deque()
+
+    def admit(self) -> float:
+        """Admit now and return 0, or return how long to wait before asking again."""
+        now = self._clock()
+        while self._admitted and self._admitted[0] <= now - self._seconds:
+            self._admitted.popleft()
+        if len(self._admitted) < self._limit:
+            self._admitted.append(now)
+            return 0.0
+        return self._admitted[0] + self._seconds - now
+
+
 class RedisBucket:
-    """One GCRA bucket in Redis; falls back to a local bucket while Redis is unreachable, so a
-    Redis outage slows nothing down beyond what this instance alone would do."""
+    """GCRA buckets in Redis under one key prefix; falls back to local buckets while Redis is
+    unreachable, so a Redis outage slows nothing down beyond what this instance alone would
+    do."""
 
     def __init__(self, redis: Redis, key: str, rate: float, burst: int) -> None:
         self._redis = redis
@@ -97,12 +134,14 @@ class RedisBucket:
         self._fallback = LocalBuckets(rate, burst)
         self._warned_at = 0.0
 
-    async def reserve(self) -> float:
+    async def reserve(self, suffix: str = "") -> float:
+        """Take the next slot of the bucket `suffix` names (a chat), or of the one bucket."""
+        key = f"{self._key}:{suffix}" if suffix else self._key
         try:
-            wait_us = await self._script(keys=[self._key], args=[self._interval_us, self._burst])
+            wait_us = await self._script(keys=[key], args=[self._interval_us, self._burst])
         except (RedisError, OSError) as exc:
             self._warn(exc)
-            return self._fallback.reserve(self._key)
+            return self._fallback.reserve(key)
         return int(wait_us) / 1_000_000
 
     async def close(self) -> None:
@@ -124,19 +163,28 @@ class Pacer:
         sleep: Sleep,
         *,
         overall: RedisBucket | None = None,
+        per_chat: RedisBucket | None = None,
         clock: Clock = time.monotonic,
     ) -> None:
+        """`overall` and `per_chat`: buckets shared through Redis with other instances."""
         self._per_chat = LocalBuckets(limits.per_chat_rate, limits.per_chat_burst, clock)
         self._overall_local = LocalBuckets(limits.overall_rate, limits.overall_burst, clock)
         self._overall_shared = overall
+        self._per_chat_shared = per_chat
+        self._window = SlidingWindow(limits.window_limit, limits.window_seconds, clock)
         self._sleep = sleep
 
     async def wait_turn(self, chat_id: int) -> None:
-        await self._pause(self._per_chat.reserve(str(chat_id)))
+        if self._per_chat_shared is not None:
+            await self._pause(await self._per_chat_shared.reserve(str(chat_id)))
+        else:
+            await self._pause(self._per_chat.reserve(str(chat_id)))
         if self._overall_shared is not None:
             await self._pause(await self._overall_shared.reserve())
         else:
             await self._pause(self._overall_local.reserve("bot"))
+        while (wait := self._window.admit()) > 0:
+            await self._sleep(wait)
 
     async def _pause(self, seconds: float) -> None:
         if seconds > 0:
@@ -148,3 +196,13 @@ def shared_bucket(redis_url: str, token: str, limits: TelegramLimits) -> RedisBu
     bot_id = token.partition(":")[0]
     redis = Redis.from_url(redis_url)
     return RedisBucket(redis, f"telegram:rate:{bot_id}", limits.overall_rate, limits.overall_burst)
+
+
+def shared_chat_buckets(redis_url: str, token: str, limits: TelegramLimits) -> RedisBucket:
+    """The per-chat buckets every instance shares: a chat may be answered by one instance and
+    pushed to by another at the same moment."""
+    bot_id = token.partition(":")[0]
+    redis = Redis.from_url(redis_url)
+    return RedisBucket(
+        redis, f"telegram:chat:{bot_id}", limits.per_chat_rate, limits.per_chat_burst
+    )
