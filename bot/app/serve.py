@@ -50,8 +50,10 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
         await asyncio.gather(*tasks)
     finally:
         scheduler.shutdown(wait=False)
-        await runtime.stop_channels()
+        # Sends in flight finish first (the channels' clients still open); replies queued
+        # while the channels drain stay in the outbox for the next start.
         await runtime.outbox.stop()
+        await runtime.stop_channels()
         await runtime.close()
 
 

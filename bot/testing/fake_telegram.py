@@ -18,6 +18,7 @@ import email.parser
 import email.policy
 import itertools
 import json
+import math
 import socket
 import threading
 import time
@@ -71,9 +72,48 @@ class Failure:
     chat_id: int | None = None
 
 
+#: Methods that send a message, which Telegram's limits count.
+SENDING = ("sendMessage", "sendPhoto")
+
+
+@dataclass
+class Limits:
+    """Telegram's limits as Telegram enforces them: at most `overall` messages in any
+    `window` seconds bot-wide (a strict sliding window), and per chat about one a second with
+    a short burst (a bucket of `per_chat_burst` refilled `per_chat_rate` a second); excess is
+    answered 429 with `retry_after` in whole seconds, and is not counted."""
+
+    overall: int = 30
+    window: float = 1.0
+    per_chat_rate: float = 1.0
+    per_chat_burst: int = 3
+    accepted: deque[float] = field(default_factory=deque)
+    chats: dict[int, tuple[float, float]] = field(default_factory=dict)
+    #: 429s answered, for the benchmark's report.
+    refused: int = 0
+
+    def check(self, chat_id: int, now: float) -> int | None:
+        """None when the message may go; else the retry_after to answer with."""
+        while self.accepted and self.accepted[0] <= now - self.window:
+            self.accepted.popleft()
+        if len(self.accepted) >= self.overall:
+            self.refused += 1
+            return max(1, math.ceil(self.accepted[0] + self.window - now))
+        tokens, at = self.chats.get(chat_id, (float(self.per_chat_burst), now))
+        tokens = min(float(self.per_chat_burst), tokens + (now - at) * self.per_chat_rate)
+        if tokens < 1.0:
+            self.refused += 1
+            return max(1, math.ceil((1.0 - tokens) / self.per_chat_rate))
+        self.chats[chat_id] = (tokens - 1.0, now)
+        self.accepted.append(now)
+        return None
+
+
 class FakeTelegram:
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, *, enforce_limits: bool = False) -> None:
+        """`enforce_limits` answers excess sends with 429 as Telegram does (see `Limits`)."""
         self.token = token
+        self.limits: Limits | None = Limits() if enforce_limits else None
         self.calls: list[Call] = []
         self.blocked: set[int] = set()
         self.delays: dict[str, float] = {}
@@ -245,7 +285,7 @@ class FakeTelegram:
         self.calls.append(Call(method, params, time.monotonic(), files))
         if method in self.delays:
             await self._wait(lambda: self._closing, self.delays[method])
-        failure = self._scripted_failure(method, params)
+        failure = self._scripted_failure(method, params) or self._over_limit(method, params)
         if failure is not None:
             return _error(failure.status, failure.description, failure.retry_after)
         handler = getattr(self, f"_api_{method}", None)
@@ -264,6 +304,15 @@ class FakeTelegram:
         if not queue or queue[0].chat_id not in (None, chat_id):
             return None
         return queue.popleft()
+
+    def _over_limit(self, method: str, params: dict[str, Any]) -> Failure | None:
+        if self.limits is None or method not in SENDING:
+            return None
+        with self._lock:
+            retry_after = self.limits.check(int(params["chat_id"]), time.monotonic())
+        if retry_after is None:
+            return None
+        return Failure(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
     async def _download(self, request: Request) -> Response:
         if request.path_params["token"] != self.token:
