@@ -208,8 +208,11 @@ class OutboxWorker:
                 await uow.outbox.give_up(item.id, error.reason)
             else:
                 await uow.outbox.retry_later(
-                    item.id, self._clock() + _wait(item.attempts, error), error.reason,
-                    replies=left, message_ids=ids,
+                    item.id,
+                    self._clock() + _wait(item.attempts, error),
+                    error.reason,
+                    replies=left,
+                    message_ids=ids,
                 )
 
         await self._record(write)

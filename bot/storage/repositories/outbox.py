@@ -162,9 +162,7 @@ class OutboxRepository:
         claim = (
             update(OUTBOX)
             .where(OUTBOX.c.id.in_(due.scalar_subquery()))
-            .values(
-                claimed_until=now + lease, claimed_by=worker, attempts=OUTBOX.c.attempts + 1
-            )
+            .values(claimed_until=now + lease, claimed_by=worker, attempts=OUTBOX.c.attempts + 1)
             .returning(
                 OUTBOX.c.id,
                 OUTBOX.c.account_id,
