@@ -24,6 +24,7 @@ COMMAND_GROUPS = {
     "faq": "bot.cli.faq",
     "rules": "bot.cli.rules",
     "wechat": "bot.cli.wechat",
+    "outbox": "bot.cli.outbox",
     "bench": "bot.cli.bench",
 }
 
