@@ -7,9 +7,12 @@ callers are served in order without polling. With REDIS_URL the overall bucket a
 buckets live in Redis and all instances share them.
 
 Telegram counts a strict window (at most 30 in any second), and evenly spaced sends still
-arrive bunched (an event-loop stall wakes several sleepers at once), so we pace with a margin:
-28 a second, and right before each request a sliding window of the actual send times admits
-at most 29 in any second (measured with `bench push` against the enforcing fake).
+arrive bunched (an event-loop stall wakes several sleepers at once, a busy network delays some
+requests more than others). So besides the evenly spacing bucket (29 a second), every request
+holds a place in a `SendWindow` from the moment it leaves until a second after its answer:
+that bounds what Telegram can count in any second whatever the delays, at the price of
+sending a little below 30 a second (30 / (1 s + round trip)). Measured with `bench push`
+against the enforcing fake (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +32,8 @@ log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+#: How often a full `SendWindow` looks again while all its requests are still unanswered.
+POLL_OPEN_SECONDS = 0.005
 
 #: Reserve a slot in a GCRA bucket atomically, on the Redis server's clock (instances' clocks
 #: differ). Returns the wait in microseconds.
@@ -58,12 +64,11 @@ class TelegramLimits:
 
     per_chat_rate: float = 1.0
     per_chat_burst: int = 3
-    #: Telegram allows 30; the margin absorbs bunching on the way.
-    overall_rate: float = 28.0
+    #: Telegram allows 30; even spacing a little below it.
+    overall_rate: float = 29.0
     overall_burst: int = 1
-    #: At most this many requests leave in any `window_seconds`, counted at the moment they
-    #: leave (after the buckets' sleep, which can end late and together).
-    window_limit: int = 29
+    #: At most this many requests in any `window_seconds` as Telegram counts them (`SendWindow`).
+    window_limit: int = 30
     window_seconds: float = 1.0
 
     @classmethod
@@ -100,24 +105,43 @@ class LocalBuckets:
         return max(0.0, arrival - self._burst * self._interval - now)
 
 
-class SlidingWindow:
-    """At most `limit` admissions in any `seconds`, by the times they were admitted."""
+class SendWindow:
+    """At most `limit` requests in any `seconds` as Telegram counts them, whatever the delays.
+
+    Telegram counts a request when it arrives, which is some time between our sending it and
+    our reading the answer. So a request holds its place here from the moment it leaves until
+    `seconds` after its answer came back: any window of `seconds` on Telegram's side then
+    holds at most `limit` requests, however a busy network or event loop bunched them (when
+    the last request of such a window left, every other one had left and was unanswered or
+    answered less than `seconds` before, so all of them held a place). The price: at most
+    `limit / (seconds + round trip)` a second.
+    """
 
     def __init__(self, limit: int, seconds: float, clock: Clock = time.monotonic) -> None:
         self._limit = limit
         self._seconds = seconds
         self._clock = clock
-        self._admitted: deque[float] = deque()
+        self._open = 0
+        self._answered: deque[float] = deque()
 
-    def admit(self) -> float:
-        """Admit now and return 0, or return how long to wait before asking again."""
+    def admit(self) -> bool:
+        """Admit a request now (True), or not yet: then `wait()` says how long to wait."""
         now = self._clock()
-        while self._admitted and self._admitted[0] <= now - self._seconds:
-            self._admitted.popleft()
-        if len(self._admitted) < self._limit:
-            self._admitted.append(now)
-            return 0.0
-        return self._admitted[0] + self._seconds - now
+        while self._answered and self._answered[0] <= now - self._seconds:
+            self._answered.popleft()
+        if self._open + len(self._answered) < self._limit:
+            self._open += 1
+            return True
+        return False
+
+    def wait(self) -> float:
+        if self._answered:
+            return max(POLL_OPEN_SECONDS, self._answered[0] + self._seconds - self._clock())
+        return POLL_OPEN_SECONDS
+
+    def answered(self) -> None:
+        self._open -= 1
+        self._answered.append(self._clock())
 
 
 class RedisBucket:
@@ -171,10 +195,13 @@ class Pacer:
         self._overall_local = LocalBuckets(limits.overall_rate, limits.overall_burst, clock)
         self._overall_shared = overall
         self._per_chat_shared = per_chat
-        self._window = SlidingWindow(limits.window_limit, limits.window_seconds, clock)
+        self._window = SendWindow(limits.window_limit, limits.window_seconds, clock)
         self._sleep = sleep
 
-    async def wait_turn(self, chat_id: int) -> None:
+    @asynccontextmanager
+    async def turn(self, chat_id: int) -> AsyncIterator[None]:
+        """Wait until a message to `chat_id` may leave; send it inside the block (its place in
+        the send window is held until the answer came back)."""
         if self._per_chat_shared is not None:
             await self._pause(await self._per_chat_shared.reserve(str(chat_id)))
         else:
@@ -183,8 +210,12 @@ class Pacer:
             await self._pause(await self._overall_shared.reserve())
         else:
             await self._pause(self._overall_local.reserve("bot"))
-        while (wait := self._window.admit()) > 0:
-            await self._sleep(wait)
+        while not self._window.admit():
+            await self._sleep(self._window.wait())
+        try:
+            yield
+        finally:
+            self._window.answered()
 
     async def _pause(self, seconds: float) -> None:
         if seconds > 0:

@@ -102,7 +102,6 @@ class TelegramSender:
 
     async def _deliver(self, chat_id: int, message: Outgoing) -> str | None:
         """The message id (None when a network error left it unknown whether it arrived)."""
-        await self._pacer.wait_turn(chat_id)
         try:
             return await self._post_once_more_after_flood(chat_id, message)
         except Forbidden as exc:
@@ -117,13 +116,14 @@ class TelegramSender:
 
     async def _post_once_more_after_flood(self, chat_id: int, message: Outgoing) -> str | None:
         try:
-            return await self._post_with_network_retries(chat_id, message)
+            async with self._pacer.turn(chat_id):
+                return await self._post_with_network_retries(chat_id, message)
         except RetryAfter as exc:
             wait = retry_after_seconds(exc)
             log.warning("429 for chat %s: waiting %.1f s, then resending once", chat_id, wait)
             await self._sleep(wait)
-            await self._pacer.wait_turn(chat_id)
-            return await self._post_with_network_retries(chat_id, message)
+            async with self._pacer.turn(chat_id):
+                return await self._post_with_network_retries(chat_id, message)
 
     async def _post_with_network_retries(self, chat_id: int, message: Outgoing) -> str | None:
         for attempt in range(NETWORK_ATTEMPTS):
