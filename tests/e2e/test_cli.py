@@ -53,6 +53,8 @@ def bot(
         ["owners", "import"],
         ["owners", "invite-codes"],
         ["rules", "check"],
+        ["outbox", "status"],
+        ["bench", "push"],
     ],
 )
 def test_every_command_has_help(command: list[str], env: dict[str, str]) -> None:
