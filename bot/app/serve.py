@@ -25,7 +25,7 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
     await runtime.upgrade_database()
     scheduler = AsyncIOScheduler(timezone=runtime.settings.timezone)
     scheduler.add_job(
-        runtime.outbox.wake,
+        runtime.outbox.tick,
         "interval",
         seconds=runtime.settings.scheduler_tick_seconds,
         max_instances=1,

@@ -77,8 +77,13 @@ class OutboxWorker:
     # -- running --------------------------------------------------------------------------
 
     def wake(self) -> None:
-        """Something may be due now (a reply was queued, a tick passed)."""
+        """Something may be due now (a reply was queued); call from the worker's event loop."""
         self._wake.set()
+
+    async def tick(self) -> None:
+        """The scheduled job: rows may have fallen due by time. A coroutine, so APScheduler
+        runs it in the event loop (a plain function would run in a thread)."""
+        self.wake()
 
     async def start(self) -> None:
         self._loop_task = asyncio.create_task(self._run(), name="outbox")
