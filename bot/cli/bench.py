@@ -55,12 +55,16 @@ def _add_telegram(benches: SubParsers[argparse.ArgumentParser]) -> None:
     telegram.add_argument("--users", type=int, default=50, help="concurrent owners (%(default)s)")
     telegram.add_argument("--messages", type=int, default=20, help="per owner (%(default)s)")
     telegram.add_argument("--rounds", type=int, default=3, help="best of N per bot (%(default)s)")
-    telegram.add_argument(
+    _add_postgres_dsn(telegram)
+    telegram.set_defaults(func=_telegram)
+
+
+def _add_postgres_dsn(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--postgres-dsn",
         default=os.environ.get("BENCH_POSTGRES_DSN", DEFAULT_POSTGRES_DSN),
         help="server for a throw-away database (default: BENCH_POSTGRES_DSN or %(default)s)",
     )
-    telegram.set_defaults(func=_telegram)
 
 
 def _telegram(args: argparse.Namespace) -> int:
@@ -91,11 +95,7 @@ def _add_push(benches: SubParsers[argparse.ArgumentParser]) -> None:
     )
     push.add_argument("--no-crash", action="store_true", help="skip the kill -9 run")
     push.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
-    push.add_argument(
-        "--postgres-dsn",
-        default=os.environ.get("BENCH_POSTGRES_DSN", DEFAULT_POSTGRES_DSN),
-        help="server for a throw-away database (default: BENCH_POSTGRES_DSN or %(default)s)",
-    )
+    _add_postgres_dsn(push)
     push.set_defaults(func=_push)
 
 

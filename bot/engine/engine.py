@@ -127,21 +127,21 @@ class Engine:
         return (await self._process(msg, route)).answer
 
     async def answered_passively(self, outbox_id: int) -> None:
-        async def attempt() -> None:
-            async with self.uow_factory() as uow:
-                await uow.outbox.mark_answered_passively(outbox_id, self.services.clock())
-                await uow.commit()
-
-        await self._with_database_retries(attempt)
+        await self._close_held(lambda uow, now: uow.outbox.mark_answered_passively(outbox_id, now))
 
     async def release(self, outbox_id: int) -> None:
+        await self._close_held(lambda uow, now: uow.outbox.release(outbox_id, now))
+        self._on_queued()
+
+    async def _close_held(self, write: Callable[[UnitOfWork, datetime], Awaitable[None]]) -> None:
+        """One small write to a held reply's outbox row, retried while the database blips."""
+
         async def attempt() -> None:
             async with self.uow_factory() as uow:
-                await uow.outbox.release(outbox_id, self.services.clock())
+                await write(uow, self.services.clock())
                 await uow.commit()
 
         await self._with_database_retries(attempt)
-        self._on_queued()
 
     async def process_pending(self, channel: str) -> list[tuple[IncomingMessage, Answer]]:
         """Handle this channel's updates recorded but never handled (a crash or restart in
