@@ -48,6 +48,12 @@ DOWNLOAD_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 #: Bot API calls are small request/response pairs; without TCP_NODELAY, Nagle's algorithm and
 #: delayed ACKs add up to 40 ms to each (measured against the fake on loopback).
 NO_DELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
+#: Idle connections are closed by us before the server does (uvicorn: 5 s; httpx's default is
+#: 5 s too): a request sent on a connection the server is closing at that moment fails after
+#: it left, so it cannot be resent safely, and the message would be lost.
+KEEPALIVE_SECONDS = 2.0
+#: PTB's own default pool size.
+CONNECTIONS = 256
 
 
 class TelegramChannel:
@@ -72,7 +78,7 @@ class TelegramChannel:
             settings.telegram_token,
             base_url=f"{base}/bot",
             base_file_url=f"{base}/file/bot",
-            request=HTTPXRequest(socket_options=NO_DELAY),
+            request=HTTPXRequest(httpx_kwargs={"transport": _transport()}),
             get_updates_request=HTTPXRequest(socket_options=NO_DELAY),
         )
         limits = limits or _limits(settings)
@@ -266,6 +272,13 @@ class TelegramChannel:
         except httpx.HTTPError as exc:
             log.info("photo download failed: %s", type(exc).__name__)
             raise MediaError("unavailable") from exc
+
+
+def _transport() -> httpx.AsyncHTTPTransport:
+    """PTB passes its pool limits to the client, which ignores them for a transport of its
+    own: they are set here, with TCP_NODELAY."""
+    limits = httpx.Limits(max_connections=CONNECTIONS, keepalive_expiry=KEEPALIVE_SECONDS)
+    return httpx.AsyncHTTPTransport(socket_options=NO_DELAY, limits=limits)
 
 
 def _limits(settings: Settings) -> TelegramLimits:
