@@ -32,8 +32,8 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
         coalesce=True,
     )
     scheduler.start()
-    await runtime.outbox.start()
     await runtime.start_channels()
+    await runtime.outbox.start()
     _explain_channels(runtime)
     config = uvicorn.Config(
         create_app(runtime),

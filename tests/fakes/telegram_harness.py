@@ -57,8 +57,8 @@ def make_channel(
 @asynccontextmanager
 async def running(channel: TelegramChannel, runtime: Runtime) -> AsyncIterator[TelegramChannel]:
     """The channel and the runtime's outbox worker, which sends every reply, as `run` has them."""
-    await runtime.outbox.start()
     await channel.start()
+    await runtime.outbox.start()
     try:
         yield channel
     finally:
