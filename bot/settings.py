@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     #: How long after staff complete a repair its satisfaction survey is sent (unless the owner
     #: confirms the fix first). DEFAULT 1 day (domain §5).
     survey_delay: timedelta = timedelta(days=1)
+    #: How often the delivery worker looks for due messages when nobody woke it (a new reply
+    #: wakes it at once); also the period of the scheduled jobs.
+    scheduler_tick_seconds: float = Field(default=2.0, gt=0, le=3600)
+    #: Non-urgent pushes (surveys, campaigns, notices) wait until these end, in TIMEZONE;
+    #: replies, staff replies and emergencies never wait. Empty: no quiet hours. Parsed (and
+    #: refused when malformed) by bot.domain.delivery at start-up.
+    quiet_hours: str = "21:00-08:00"
 
     telegram_token: str | None = None
     telegram_webhook_url: str | None = None

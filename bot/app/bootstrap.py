@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.console import ConsoleChannel
 from bot.config import load_rules
+from bot.domain.delivery import QuietHours, QuietHoursError, parse_quiet_hours
 from bot.engine.context import Services
 from bot.engine.engine import Engine
 from bot.engine.ports import ChannelAdapter, ChannelGateway
@@ -28,7 +29,7 @@ from bot.pages.messages import message_link
 from bot.pages.surveys import survey_link
 from bot.scheduler.outbox import OutboxWorker
 from bot.scheduler.surveys import SurveyJobs
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.uow import UnitOfWork
@@ -114,16 +115,34 @@ def build_runtime(
     db = create_engine(settings.database_url)
     sessions = session_factory(db)
     services = build_services(settings, clock, faq)
-    engine = Engine(lambda: UnitOfWork(sessions), services, all_flows())
+
+    def uow_factory() -> UnitOfWork:
+        return UnitOfWork(sessions)
+
+    link = message_link(settings.public_base_url, settings.secret_key, clock)
+    outbox = OutboxWorker(
+        uow_factory,
+        services.gateways,
+        clock,
+        link,
+        quiet=_quiet_hours(settings),
+        timezone=settings.tz,
+    )
+    engine = Engine(uow_factory, services, all_flows(), on_queued=outbox.wake)
     channels = build_channels(settings, engine, engine.uow_factory) if with_channels else []
     console = ConsoleChannel() if with_console else None
     gateways: list[ChannelGateway] = [*channels, *([console] if console else [])]
     for gateway in gateways:
         services.gateways[gateway.name] = gateway
-    link = message_link(settings.public_base_url, settings.secret_key, clock)
-    outbox = OutboxWorker(engine.uow_factory, services.gateways, clock, link)
     surveys = SurveyJobs(engine.uow_factory, services)
     return Runtime(settings, db, services, engine, outbox, surveys, channels, console)
+
+
+def _quiet_hours(settings: Settings) -> QuietHours | None:
+    try:
+        return parse_quiet_hours(settings.quiet_hours)
+    except QuietHoursError as exc:
+        raise SettingsError(f"invalid setting QUIET_HOURS: {exc}") from None
 
 
 def build_channels(

@@ -1,5 +1,6 @@
-"""`python -m bot run`: one process with the HTTP server, the configured channels, the outbox
-worker ticked by APScheduler and, on a terminal, the console chat."""
+"""`python -m bot run`: one process with the HTTP server, the configured channels, the
+continuous outbox worker (woken by every new reply and by an APScheduler job each
+SCHEDULER_TICK_SECONDS, for rows that fall due by time) and, on a terminal, the console chat."""
 
 from __future__ import annotations
 
@@ -17,10 +18,9 @@ from bot.domain.rules import CompanyRules
 
 log = logging.getLogger(__name__)
 
-OUTBOX_TICK_SECONDS = 2
 #: How often due survey invitations, reminders and expiries are looked for.
 SURVEY_TICK_SECONDS = 60
-#: The daily revisit scan, local time: after the quiet hours (survey.quiet_hours, 21:00–08:00).
+#: The daily revisit scan, local time: after the default quiet hours (QUIET_HOURS 21:00–08:00).
 REVISIT_SCAN_HOUR = 9
 
 
@@ -31,15 +31,16 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
     await runtime.surveys.daily()
     scheduler = AsyncIOScheduler(timezone=runtime.settings.timezone)
     scheduler.add_job(
-        runtime.outbox.run_once,
+        runtime.outbox.tick,
         "interval",
-        seconds=OUTBOX_TICK_SECONDS,
+        seconds=runtime.settings.scheduler_tick_seconds,
         max_instances=1,
         coalesce=True,
     )
     _survey_jobs(scheduler, runtime)
     scheduler.start()
     await runtime.start_channels()
+    await runtime.outbox.start()
     _explain_channels(runtime)
     config = uvicorn.Config(
         create_app(runtime),
@@ -56,6 +57,9 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
         await asyncio.gather(*tasks)
     finally:
         scheduler.shutdown(wait=False)
+        # Sends in flight finish first (the channels' clients still open); replies queued
+        # while the channels drain stay in the outbox for the next start.
+        await runtime.outbox.stop()
         await runtime.stop_channels()
         await runtime.close()
 

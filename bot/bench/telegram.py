@@ -118,8 +118,10 @@ async def measure_ours(load: Load, name: str, database: DatabaseFactory) -> Figu
         runtime = build_runtime(settings)
         try:
             await runtime.upgrade_database()
+            await runtime.outbox.start()  # replies go out from the outbox, as in `run`
             await runtime.start_channels()
             figures = await asyncio.wrap_future(fake.run(drive(fake, load, name)))
+            await runtime.outbox.stop()
             await runtime.stop_channels()
         finally:
             await runtime.close()

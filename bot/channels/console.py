@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.engine.ports import Answer, EnginePort, EngineUnavailable, MediaError, Push
+from bot.engine.ports import Answer, EnginePort, EngineUnavailable, MediaError, Push, ReplyRoute
 from bot.engine.types import IncomingMessage, MessageKind, Reply
 
 
@@ -59,11 +59,13 @@ class ConsoleChannel:
 
     async def send(
         self, user_id: str, replies: Sequence[Reply], *, lang: str, push: Push | None = None
-    ) -> None:
+    ) -> list[str]:
+        """A terminal has no message ids."""
         for reply in replies:
             prefix = "📬 " if push else ""
             self.out.write(f"{prefix}bot> {render(reply)}\n\n")
         self.out.flush()
+        return []
 
     async def fetch_media(self, media_ref: str, max_bytes: int) -> bytes:
         return await asyncio.to_thread(_read_limited, media_ref, max_bytes)
@@ -115,9 +117,10 @@ async def chat(
 
 
 async def _handle(engine: EnginePort, msg: IncomingMessage) -> Answer:
-    """Record, then process: a terminal has no redelivery, so a line is never a duplicate."""
+    """Record, then process: a terminal has no redelivery, so a line is never a duplicate, and
+    the answer is printed right here (nothing to persist for a terminal)."""
     await engine.record(msg)
-    return await engine.process(msg)
+    return await engine.process(msg, ReplyRoute.CALLER)
 
 
 #: (flow, step) of a console user's conversation after a message, read from storage.

@@ -27,6 +27,7 @@ COMMAND_GROUPS = {
     "understand": "bot.cli.understand",
     "wechat": "bot.cli.wechat",
     "staff": "bot.cli.staff",
+    "outbox": "bot.cli.outbox",
     "bench": "bot.cli.bench",
 }
 

@@ -1,4 +1,4 @@
-"""`python -m bot bench faq|telegram|wechat`: benchmarks that print figures (docs/benchmarks.md).
+"""`python -m bot bench faq|telegram|wechat|push`: benchmarks printing figures (docs/benchmarks.md).
 
 Each measures one path against its own limit or baseline; the harnesses live in `bot/bench/`.
 """
@@ -22,6 +22,7 @@ def add_commands(commands: SubParsers[argparse.ArgumentParser]) -> None:
     _add_understand(benches)
     _add_telegram(benches)
     _add_wechat(benches)
+    _add_push(benches)
 
 
 def _add_faq(benches: SubParsers[argparse.ArgumentParser]) -> None:
@@ -79,12 +80,16 @@ def _add_telegram(benches: SubParsers[argparse.ArgumentParser]) -> None:
     telegram.add_argument("--users", type=int, default=50, help="concurrent owners (%(default)s)")
     telegram.add_argument("--messages", type=int, default=20, help="per owner (%(default)s)")
     telegram.add_argument("--rounds", type=int, default=3, help="best of N per bot (%(default)s)")
-    telegram.add_argument(
+    _add_postgres_dsn(telegram)
+    telegram.set_defaults(func=_telegram)
+
+
+def _add_postgres_dsn(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--postgres-dsn",
         default=os.environ.get("BENCH_POSTGRES_DSN", DEFAULT_POSTGRES_DSN),
         help="server for a throw-away database (default: BENCH_POSTGRES_DSN or %(default)s)",
     )
-    telegram.set_defaults(func=_telegram)
 
 
 def _telegram(args: argparse.Namespace) -> int:
@@ -104,3 +109,29 @@ def _wechat(args: argparse.Namespace) -> int:
     from bot.bench.wechat import run_bench
 
     return run_bench(args.requests, args.concurrency)
+
+
+def _add_push(benches: SubParsers[argparse.ArgumentParser]) -> None:
+    push = benches.add_parser(
+        "push", help="pushes due at once, against a fake Bot API enforcing Telegram's limits"
+    )
+    push.add_argument(
+        "--chats", type=_positive, default=10_000, help="pushes, one per chat (%(default)s)"
+    )
+    push.add_argument("--no-crash", action="store_true", help="skip the kill -9 run")
+    push.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    _add_postgres_dsn(push)
+    push.set_defaults(func=_push)
+
+
+def _push(args: argparse.Namespace) -> int:
+    from bot.bench.push import run
+
+    return run(args.chats, not args.no_crash, args.backend, args.postgres_dsn)
+
+
+def _positive(value: str) -> int:
+    number = int(value) if value.isdigit() else 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of 1 or more, not {value!r}")
+    return number

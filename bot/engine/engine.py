@@ -13,12 +13,15 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from bot.domain.conversation import StaleConversation
+from bot.domain.delivery import REPLY
+from bot.domain.roster import Account
 from bot.engine.context import Context, Services
 from bot.engine.flow import Flow
-from bot.engine.ports import Answer, EngineUnavailable, Recorded
+from bot.engine.ports import Answer, EngineUnavailable, Recorded, ReplyRoute
 from bot.engine.router import Router
 from bot.engine.types import IncomingMessage, Reply
 from bot.i18n import Texts
@@ -29,6 +32,9 @@ log = logging.getLogger(__name__)
 
 DATABASE_RETRIES = 3
 STALE_RETRIES = 5
+#: How long a HELD reply waits for the channel's passive answer before the outbox sends it
+#: anyway (WeChat waits 5 s for the HTTP response; a crash in between must not lose it).
+PASSIVE_HOLD = timedelta(seconds=15)
 T = TypeVar("T")
 
 
@@ -53,11 +59,15 @@ class Engine:
         flows: Sequence[Flow],
         *,
         retry_delay: float = 0.2,
+        on_queued: Callable[[], None] = lambda: None,
     ) -> None:
+        """`on_queued` is called after a commit that queued replies in the outbox (it wakes
+        the delivery worker, so an answer leaves without waiting for a tick)."""
         self.uow_factory = uow_factory
         self.services = services
         self.router = Router(flows, services)
         self._retry_delay = retry_delay
+        self._on_queued = on_queued
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -84,11 +94,12 @@ class Engine:
         await self._with_database_retries(attempt)
 
     async def handle(self, msg: IncomingMessage) -> HandleResult:
+        """Record and process in one call; the caller shows the replies (tests, the demo)."""
         recorded = await self.record(msg)
         if recorded.duplicate:
             answer = recorded.answer or Answer([], self.router.language_for(msg))
             return HandleResult(answer, duplicate=True)
-        return await self._process(msg)
+        return await self._process(msg, ReplyRoute.CALLER)
 
     async def record(self, msg: IncomingMessage) -> Recorded:
         """Persist the update in the inbox; tells whether it was seen before."""
@@ -108,10 +119,29 @@ class Engine:
 
         return await self._with_database_retries(attempt)
 
-    async def process(self, msg: IncomingMessage) -> Answer:
-        """Handle a recorded update exactly once and return the replies to send (for an update
-        handled before, the replies it got then)."""
-        return (await self._process(msg)).answer
+    async def process(self, msg: IncomingMessage, route: ReplyRoute = ReplyRoute.OUTBOX) -> Answer:
+        """Handle a recorded update exactly once and return its replies (for an update handled
+        before, the replies it got then). Unless `route` is CALLER they are queued in the
+        outbox in the same transaction that marks the update handled, so a crash after the
+        commit loses no answer: the outbox sends it, at once or after a restart."""
+        return (await self._process(msg, route)).answer
+
+    async def answered_passively(self, outbox_id: int) -> None:
+        await self._close_held(lambda uow, now: uow.outbox.mark_answered_passively(outbox_id, now))
+
+    async def release(self, outbox_id: int) -> None:
+        await self._close_held(lambda uow, now: uow.outbox.release(outbox_id, now))
+        self._on_queued()
+
+    async def _close_held(self, write: Callable[[UnitOfWork, datetime], Awaitable[None]]) -> None:
+        """One small write to a held reply's outbox row, retried while the database blips."""
+
+        async def attempt() -> None:
+            async with self.uow_factory() as uow:
+                await write(uow, self.services.clock())
+                await uow.commit()
+
+        await self._with_database_retries(attempt)
 
     async def process_pending(self, channel: str) -> list[tuple[IncomingMessage, Answer]]:
         """Handle this channel's updates recorded but never handled (a crash or restart in
@@ -122,28 +152,37 @@ class Engine:
         handled = []
         for entry in entries:
             msg = IncomingMessage.from_dict(entry.payload)
-            result = await self._process(msg)
+            result = await self._process(msg, ReplyRoute.OUTBOX)
             if not result.duplicate:
                 handled.append((msg, result.answer))
         return handled
 
-    async def _process(self, msg: IncomingMessage) -> HandleResult:
+    async def _process(self, msg: IncomingMessage, route: ReplyRoute) -> HandleResult:
         lock = self._locks.setdefault((msg.channel, msg.user_id), asyncio.Lock())
         async with lock:
             for _ in range(STALE_RETRIES):
                 try:
-                    return await self._with_database_retries(lambda: self._process_once(msg))
+                    result = await self._with_database_retries(
+                        lambda: self._process_once(msg, route)
+                    )
+                    break
                 except StaleConversation:
                     log.info("conversation changed concurrently; retrying %s", msg.update_key)
-            return await self._with_database_retries(lambda: self._fail_softly(msg))
+            else:
+                result = await self._with_database_retries(lambda: self._fail_softly(msg, route))
+        if result.answer.outbox_id is not None and route is ReplyRoute.OUTBOX:
+            self._on_queued()
+        return result
 
-    async def _process_once(self, msg: IncomingMessage) -> HandleResult:
-        outcome = await self._route_in_transaction(msg)
+    async def _process_once(self, msg: IncomingMessage, route: ReplyRoute) -> HandleResult:
+        outcome = await self._route_in_transaction(msg, route)
         if outcome is None:
-            return await self._fail_softly(msg)
+            return await self._fail_softly(msg, route)
         return outcome
 
-    async def _route_in_transaction(self, msg: IncomingMessage) -> HandleResult | None:
+    async def _route_in_transaction(
+        self, msg: IncomingMessage, route: ReplyRoute
+    ) -> HandleResult | None:
         """None when a flow crashed (its transaction is rolled back by then)."""
         async with self.uow_factory() as uow:
             now = self.services.clock()
@@ -167,8 +206,9 @@ class Engine:
                 return None
             await uow.conversations.save(state, now)
             if await uow.inbox.complete(msg.channel, msg.update_key, _dicts(replies), now):
+                outbox_id = await _queue_replies(uow, msg, ctx.account, replies, now, route)
                 await uow.commit()
-                return HandleResult(Answer(replies, ctx.account.language))
+                return HandleResult(Answer(replies, ctx.account.language, outbox_id))
         return await self._handled_elsewhere(msg)
 
     async def _handled_elsewhere(self, msg: IncomingMessage) -> HandleResult:
@@ -185,7 +225,7 @@ class Engine:
         account = await uow.accounts.find(msg.channel, msg.user_id)
         return Answer(replies, account.language if account else self.router.language_for(msg))
 
-    async def _fail_softly(self, msg: IncomingMessage) -> HandleResult:
+    async def _fail_softly(self, msg: IncomingMessage, route: ReplyRoute) -> HandleResult:
         """A step crashed: its writes are rolled back, the owner gets an apology and the menu,
         and the update is marked handled so it does not crash again on every restart."""
         async with self.uow_factory() as uow:
@@ -194,8 +234,11 @@ class Engine:
             lang = account.language if account else self.router.language_for(msg)
             replies = [self.router.apology(lang)]
             if await uow.inbox.complete(msg.channel, msg.update_key, _dicts(replies), now):
+                outbox_id = None
+                if account is not None:
+                    outbox_id = await _queue_replies(uow, msg, account, replies, now, route)
                 await uow.commit()
-                return HandleResult(Answer(replies, lang))
+                return HandleResult(Answer(replies, lang, outbox_id))
         return await self._handled_elsewhere(msg)
 
     async def _with_database_retries(self, operation: Callable[[], Awaitable[T]]) -> T:
@@ -208,6 +251,29 @@ class Engine:
                 log.warning("database unavailable (attempt %d): %s", attempt + 1, exc)
                 await asyncio.sleep(self._retry_delay * (2**attempt))
         raise EngineUnavailable("database unavailable")
+
+
+async def _queue_replies(
+    uow: UnitOfWork,
+    msg: IncomingMessage,
+    account: Account,
+    replies: list[Reply],
+    now: datetime,
+    route: ReplyRoute,
+) -> int | None:
+    """The outbox row that delivers the replies (one per update: its key is the update's)."""
+    if route is ReplyRoute.CALLER or not replies:
+        return None
+    key = f"reply:{msg.channel}:{msg.update_key}"
+    await uow.outbox.add(
+        account_id=account.id,
+        purpose=REPLY,
+        idempotency_key=key,
+        replies=_dicts(replies),
+        due_at=now + PASSIVE_HOLD if route is ReplyRoute.HELD else now,
+        now=now,
+    )
+    return await uow.outbox.id_of(key)
 
 
 def _dicts(replies: list[Reply]) -> list[dict[str, object]]:

@@ -10,8 +10,9 @@ platform it talks to.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
 from bot.domain.media import MediaError
@@ -21,12 +22,14 @@ __all__ = [
     "Answer",
     "ChannelAdapter",
     "ChannelGateway",
+    "Delivered",
     "DeliveryError",
     "EnginePort",
     "EngineUnavailable",
     "MediaError",
     "Push",
     "Recorded",
+    "ReplyRoute",
 ]
 
 if TYPE_CHECKING:
@@ -46,6 +49,21 @@ class Answer:
 
     replies: list[Reply]
     lang: str
+    #: The outbox row these replies are delivered from (None when the caller shows them).
+    outbox_id: int | None = None
+
+
+class ReplyRoute(Enum):
+    """How the replies to an update reach the owner."""
+
+    #: Stored with the update's outcome and sent from the outbox at once: they survive a
+    #: crash and a flood (429) and keep each chat's order.
+    OUTBOX = "outbox"
+    #: Stored, but held back a few seconds while the channel answers passively in the HTTP
+    #: response (WeChat); the channel then marks them answered, or releases them.
+    HELD = "held"
+    #: Returned only: the caller shows them itself (the terminal chat).
+    CALLER = "caller"
 
 
 @dataclass(frozen=True)
@@ -67,11 +85,19 @@ class EnginePort(Protocol):
     async def record(self, msg: IncomingMessage) -> Recorded:
         """Persist the update in the inbox before it is acknowledged; tells a redelivery."""
 
-    async def process(self, msg: IncomingMessage) -> Answer:
-        """Handle a recorded update exactly once (a repeat gets the first answer)."""
+    async def process(self, msg: IncomingMessage, route: ReplyRoute = ReplyRoute.OUTBOX) -> Answer:
+        """Handle a recorded update exactly once (a repeat gets the first answer); the replies
+        are queued in the outbox with the outcome unless `route` says otherwise."""
 
     async def process_pending(self, channel: str) -> list[tuple[IncomingMessage, Answer]]:
-        """Handle what was recorded but never handled (a crash in between)."""
+        """Handle what was recorded but never handled (a crash in between); the replies go
+        through the outbox."""
+
+    async def answered_passively(self, outbox_id: int) -> None:
+        """A HELD reply went back in the HTTP response: the outbox sends nothing more."""
+
+    async def release(self, outbox_id: int) -> None:
+        """A HELD reply could not go passively: the outbox sends it now."""
 
     async def deactivate(self, channel: str, user_id: str) -> None:
         """The platform says the user is gone (blocked, unsubscribed): push nothing more."""
@@ -84,12 +110,28 @@ class DeliveryError(Exception):
     """A send failed. `permanent`: retrying cannot help (the user blocked us, unsubscribed)."""
 
     def __init__(
-        self, reason: str, *, permanent: bool = False, retry_after: float | None = None
+        self,
+        reason: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        delivered: Delivered | None = None,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+        #: What went out before the failure: a retry sends only the rest.
+        self.delivered = delivered or Delivered()
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What a send delivered: how many of the replies went out whole, and the platform's ids
+    of the messages sent (Telegram message_id, WeChat template msgid)."""
+
+    replies: int = 0
+    message_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -110,9 +152,10 @@ class ChannelGateway(Protocol):
 
     async def send(
         self, user_id: str, replies: Sequence[Reply], *, lang: str, push: Push | None = None
-    ) -> None:
-        """Deliver replies to one platform user, in order, worded around in `lang`; raise
-        DeliveryError on failure."""
+    ) -> list[str]:
+        """Deliver replies to one platform user, in order, worded around in `lang`; returns
+        the platform's ids of the messages sent (empty where it gives none); raise
+        DeliveryError, saying what went out before the failure, when one fails."""
 
     async def fetch_media(self, media_ref: str, max_bytes: int) -> bytes:
         """Download a photo the user sent; raise MediaError when too large or unavailable."""

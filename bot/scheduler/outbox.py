@@ -1,26 +1,46 @@
-"""Delivers outbox rows through the channel adapters.
+"""Delivers outbox rows through the channel adapters, continuously and concurrently.
 
-Claims due rows (disjoint between workers on PostgreSQL), sends, and records the outcome. A
-crash between claim and result leaves the row claimed only until its lease ends, so another
-tick delivers it; a permanent failure (blocked, unsubscribed) deactivates the account.
+The rows are the truth. A worker claims due rows (disjoint between workers and processes: one
+`FOR UPDATE SKIP LOCKED` statement on PostgreSQL, SQLite's write lock), keeps up to
+`max_in_flight` of them being sent at once (the channel's pacer spaces them to the platform's
+limits), renews a short lease on them while they are in flight, and records each outcome with
+the platform's message ids. A `kill -9` leaves at most the rows in flight claimed, and only
+until their lease runs out seconds later; those few may then go out twice, nothing is lost.
+
+A new reply wakes the worker at once (`wake`); otherwise it looks every
+SCHEDULER_TICK_SECONDS, woken by the APScheduler job `serve` registers. Quiet hours hold back
+non-urgent rows (bot.domain.delivery).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime, timedelta, tzinfo
 
+from bot.domain.delivery import REPLY, QuietHours, quiet_until
 from bot.engine.ports import ChannelGateway, DeliveryError, Push
 from bot.engine.types import Reply
+from bot.storage.errors import DatabaseError
 from bot.storage.repositories.outbox import OutboxItem
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-BATCH = 50
-LEASE = timedelta(minutes=2)
+#: Short, so a restart after a crash picks up the rows that were in flight within seconds …
+LEASE = timedelta(seconds=10)
+#: … and renewed this often while a row is being sent (a send may wait for the pacer).
+RENEW_EVERY_SECONDS = 3.0
+MAX_IN_FLIGHT = 64
 MAX_ATTEMPTS = 6
+#: The platform said when to come back (429, quota): honoured this many times before dead.
+MAX_THROTTLED_ATTEMPTS = 50
+#: How long `stop` lets rows in flight finish; the rest are taken over after their lease.
+STOP_GRACE_SECONDS = 5.0
+#: Between two looks at a database that is down.
+DATABASE_BACKOFF_SECONDS = 5.0
 
 
 def backoff(attempts: int) -> timedelta:
@@ -34,57 +54,194 @@ class OutboxWorker:
         gateways: Mapping[str, ChannelGateway],
         clock: Callable[[], datetime],
         link_for: Callable[[int], str],
+        *,
+        quiet: QuietHours | None = None,
+        timezone: tzinfo = UTC,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        lease: timedelta = LEASE,
     ) -> None:
         """`link_for(message_id)` is the signed page showing the whole message."""
         self._uow_factory = uow_factory
         self._gateways = gateways
         self._clock = clock
         self._link_for = link_for
+        self._quiet = quiet
+        self._tz = timezone
+        self._max_in_flight = max_in_flight
+        self._lease = lease
+        self.worker_id = uuid.uuid4().hex[:16]
+        self._in_flight: dict[int, asyncio.Task[bool]] = {}
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+
+    # -- running --------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Something may be due now (a reply was queued); call from the worker's event loop."""
+        self._wake.set()
+
+    async def tick(self) -> None:
+        """The scheduled job: rows may have fallen due by time. A coroutine, so APScheduler
+        runs it in the event loop (a plain function would run in a thread)."""
+        self.wake()
+
+    async def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._run(), name="outbox")
+
+    async def stop(self) -> None:
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+            self._loop_task = None
+        if self._in_flight:
+            _, late = await asyncio.wait(set(self._in_flight.values()), timeout=STOP_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
     async def run_once(self) -> int:
-        """Deliver what is due now; returns how many messages were sent."""
+        """Deliver everything due now and wait for it; returns how many rows were sent
+        (tests, the demo)."""
+        tasks: list[asyncio.Task[bool]] = []
+        while True:
+            started = await self._claim_and_start()
+            if not started:
+                break
+            tasks += started
+            await asyncio.gather(*started)
+        return sum(task.result() for task in tasks)
+
+    async def _run(self) -> None:
+        renewer = asyncio.create_task(self._renew_leases())
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    started = await self._claim_and_start()
+                except (DatabaseError, OSError) as exc:
+                    log.warning("outbox: database unavailable, retrying: %s", exc)
+                    await asyncio.sleep(DATABASE_BACKOFF_SECONDS)
+                    continue
+                if started and len(self._in_flight) < self._max_in_flight:
+                    continue  # more may be due
+                await self._wake.wait()
+        finally:
+            renewer.cancel()
+            await asyncio.gather(renewer, return_exceptions=True)
+
+    async def _claim_and_start(self) -> list[asyncio.Task[bool]]:
+        room = self._max_in_flight - len(self._in_flight)
+        if room <= 0:
+            return []
+        now = self._clock()
         async with self._uow_factory() as uow:
-            items = await uow.outbox.claim_due(self._clock(), BATCH, LEASE)
+            until = quiet_until(now, self._quiet, self._tz)
+            if until is not None:
+                await uow.outbox.defer_quiet(now, until)
+            items = await uow.outbox.claim_due(
+                now, room, self._lease, worker=self.worker_id, urgent_only=until is not None
+            )
             await uow.commit()
-        sent = 0
-        for item in items:
-            sent += await self._deliver(item)
-        return sent
+        return [self._start(item) for item in items]
+
+    def _start(self, item: OutboxItem) -> asyncio.Task[bool]:
+        task = asyncio.create_task(self._deliver(item))
+        self._in_flight[item.id] = task
+
+        def done(_: asyncio.Task[bool]) -> None:
+            self._in_flight.pop(item.id, None)
+            self._wake.set()  # room again, and the chat's next row may go now
+
+        task.add_done_callback(done)
+        return task
+
+    async def _renew_leases(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_EVERY_SECONDS)
+            if not self._in_flight:
+                continue
+            try:
+                async with self._uow_factory() as uow:
+                    until = self._clock() + self._lease
+                    await uow.outbox.renew(list(self._in_flight), self.worker_id, until)
+                    await uow.commit()
+            except (DatabaseError, OSError) as exc:
+                log.warning("outbox: lease not renewed: %s", exc)
+
+    # -- one row ----------------------------------------------------------------------------
 
     async def _deliver(self, item: OutboxItem) -> bool:
         gateway = self._gateways.get(item.channel)
         if gateway is None:
             await self._record_failure(item, DeliveryError(f"channel {item.channel} not running"))
             return False
-        push = Push(
-            purpose=item.purpose,
-            last_inbound_at=item.last_inbound_at,
-            link_url=self._link_for(item.id),
-        )
+        push = None
+        if item.purpose != REPLY:
+            push = Push(
+                purpose=item.purpose,
+                last_inbound_at=item.last_inbound_at,
+                link_url=self._link_for(item.id),
+            )
         try:
             replies = [Reply.from_dict(r) for r in item.replies]
-            await gateway.send(item.user_id, replies, lang=item.language, push=push)
+            message_ids = await gateway.send(item.user_id, replies, lang=item.language, push=push)
         except DeliveryError as exc:
             await self._record_failure(item, exc)
             return False
-        async with self._uow_factory() as uow:
-            await uow.outbox.mark_sent(item.id, self._clock())
-            await uow.commit()
+        except Exception as exc:  # a bug in a channel must not stop delivery of other rows
+            log.exception("outbox %s: sending failed", item.id)
+            await self._record_failure(item, DeliveryError(f"error: {exc!r}"))
+            return False
+        await self._record(
+            lambda uow: uow.outbox.mark_sent(
+                item.id, self._clock(), [*item.message_ids, *message_ids]
+            )
+        )
         return True
 
     async def _record_failure(self, item: OutboxItem, error: DeliveryError) -> None:
         log.warning("outbox %s to %s failed: %s", item.id, item.channel, error.reason)
-        async with self._uow_factory() as uow:
+        delivered = error.delivered
+        left = item.replies[delivered.replies :]
+        ids = [*item.message_ids, *delivered.message_ids]
+
+        async def write(uow: UnitOfWork) -> None:
             if error.permanent:
-                await uow.outbox.give_up(item.id, error.reason)
+                await uow.outbox.give_up(item.id, error.reason, dropped=True)
                 await uow.accounts.deactivate(item.account_id)
-            elif item.attempts >= MAX_ATTEMPTS:
+            elif _exhausted(item.attempts, error):
                 await uow.outbox.give_up(item.id, error.reason)
             else:
-                wait = (
-                    timedelta(seconds=error.retry_after)
-                    if error.retry_after
-                    else backoff(item.attempts)
+                await uow.outbox.retry_later(
+                    item.id,
+                    self._clock() + _wait(item.attempts, error),
+                    error.reason,
+                    replies=left,
+                    message_ids=ids,
                 )
-                await uow.outbox.retry_later(item.id, self._clock() + wait, error.reason)
-            await uow.commit()
+
+        await self._record(write)
+
+    async def _record(self, write: Callable[[UnitOfWork], Awaitable[None]]) -> None:
+        """Write an outcome; while the database is down the row stays leased and is sent
+        again after the lease (a duplicate is better than a loss)."""
+        for attempt in range(3):
+            try:
+                async with self._uow_factory() as uow:
+                    await write(uow)
+                    await uow.commit()
+                return
+            except (DatabaseError, OSError) as exc:
+                log.warning("outbox outcome not recorded (attempt %d): %s", attempt + 1, exc)
+                await asyncio.sleep(0.5 * 2**attempt)
+
+
+def _exhausted(attempts: int, error: DeliveryError) -> bool:
+    limit = MAX_THROTTLED_ATTEMPTS if error.retry_after else MAX_ATTEMPTS
+    return attempts >= limit
+
+
+def _wait(attempts: int, error: DeliveryError) -> timedelta:
+    if error.retry_after:
+        return timedelta(seconds=error.retry_after)
+    return backoff(attempts)

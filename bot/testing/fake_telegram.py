@@ -13,11 +13,13 @@ thread (tests, the benchmark's PTB `run_polling`), and it is shared by the bench
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import email.parser
 import email.policy
 import itertools
 import json
+import math
 import socket
 import threading
 import time
@@ -71,9 +73,50 @@ class Failure:
     chat_id: int | None = None
 
 
+#: Methods that send a message, which Telegram's limits count.
+SENDING = ("sendMessage", "sendPhoto")
+
+
+@dataclass
+class Limits:
+    """Telegram's limits as Telegram enforces them: at most `overall` messages in any
+    `window` seconds bot-wide (a strict sliding window), and per chat about one a second with
+    a short burst (a bucket of `per_chat_burst` refilled `per_chat_rate` a second); excess is
+    answered 429 with `retry_after` in whole seconds, and is not counted."""
+
+    overall: int = 30
+    window: float = 1.0
+    per_chat_rate: float = 1.0
+    per_chat_burst: int = 3
+    #: Arrival times of accepted messages, sorted (requests are checked slightly out of order).
+    accepted: list[float] = field(default_factory=list)
+    chats: dict[int, tuple[float, float]] = field(default_factory=dict)
+    #: 429s answered, for the benchmark's report.
+    refused: int = 0
+
+    def check(self, chat_id: int, now: float) -> int | None:
+        """None when the message may go; else the retry_after to answer with."""
+        del self.accepted[: bisect.bisect_right(self.accepted, now - 2 * self.window)]
+        start = bisect.bisect_right(self.accepted, now - self.window)
+        in_window = bisect.bisect_right(self.accepted, now) - start
+        if in_window >= self.overall:
+            self.refused += 1
+            return max(1, math.ceil(self.accepted[start] + self.window - now))
+        tokens, at = self.chats.get(chat_id, (float(self.per_chat_burst), now))
+        tokens = min(float(self.per_chat_burst), tokens + (now - at) * self.per_chat_rate)
+        if tokens < 1.0:
+            self.refused += 1
+            return max(1, math.ceil((1.0 - tokens) / self.per_chat_rate))
+        self.chats[chat_id] = (tokens - 1.0, now)
+        bisect.insort(self.accepted, now)
+        return None
+
+
 class FakeTelegram:
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, *, enforce_limits: bool = False) -> None:
+        """`enforce_limits` answers excess sends with 429 as Telegram does (see `Limits`)."""
         self.token = token
+        self.limits: Limits | None = Limits() if enforce_limits else None
         self.calls: list[Call] = []
         self.blocked: set[int] = set()
         self.delays: dict[str, float] = {}
@@ -90,6 +133,8 @@ class FakeTelegram:
         self._files: dict[str, tuple[str, bytes]] = {}
         self._declared_sizes: dict[str, int] = {}
         self._sent_per_chat: dict[int, int] = defaultdict(int)
+        #: (time.monotonic(), chat_id) of every message accepted, for the push benchmark.
+        self.sent_log: list[tuple[float, int]] = []
         self._loop = asyncio.new_event_loop()
         self._changed = asyncio.Condition()
         # As a real server does: small answers are not held back by Nagle's algorithm. The
@@ -238,14 +283,17 @@ class FakeTelegram:
         )
 
     async def _method(self, request: Request) -> Response:
+        arrived = time.monotonic()  # as early as we can tell: what Telegram's limits count
         if request.path_params["token"] != self.token:
             return _error(401, "Unauthorized")
         method = request.path_params["method"]
         params, files = await _parse_body(request)
-        self.calls.append(Call(method, params, time.monotonic(), files))
+        self.calls.append(Call(method, params, arrived, files))
         if method in self.delays:
             await self._wait(lambda: self._closing, self.delays[method])
-        failure = self._scripted_failure(method, params)
+        failure = self._scripted_failure(method, params) or self._over_limit(
+            method, params, arrived
+        )
         if failure is not None:
             return _error(failure.status, failure.description, failure.retry_after)
         handler = getattr(self, f"_api_{method}", None)
@@ -264,6 +312,15 @@ class FakeTelegram:
         if not queue or queue[0].chat_id not in (None, chat_id):
             return None
         return queue.popleft()
+
+    def _over_limit(self, method: str, params: dict[str, Any], arrived: float) -> Failure | None:
+        if self.limits is None or method not in SENDING:
+            return None
+        with self._lock:
+            retry_after = self.limits.check(int(params["chat_id"]), arrived)
+        if retry_after is None:
+            return None
+        return Failure(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
     async def _download(self, request: Request) -> Response:
         if request.path_params["token"] != self.token:
@@ -319,6 +376,7 @@ class FakeTelegram:
     async def _sent(self, params: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
         self._sent_per_chat[chat_id] += 1
+        self.sent_log.append((time.monotonic(), chat_id))
         await self._notify()
         message = _message(next(self._message_ids), chat_id, fields, from_bot=True)
         markup = params.get("reply_markup")

@@ -43,6 +43,8 @@ def bot(
         ["rules", "check"],
         ["surveys", "campaign"],
         ["surveys", "report"],
+        ["outbox", "status"],
+        ["bench", "push"],
     ],
 )
 def test_every_command_has_help(command: list[str], env: dict[str, str]) -> None:

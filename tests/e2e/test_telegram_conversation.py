@@ -28,7 +28,7 @@ OWNER = 5001
 
 @pytest.fixture
 async def telegram(runtime: Runtime, fake: FakeTelegram) -> AsyncIterator[TelegramChannel]:
-    async with running(make_channel(runtime, fake, RecordingSleep())) as channel:
+    async with running(make_channel(runtime, fake, RecordingSleep()), runtime) as channel:
         yield channel
 
 

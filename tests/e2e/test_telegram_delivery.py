@@ -12,7 +12,14 @@ import yaml
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.channels.telegram.pacing import LocalBuckets, Pacer, TelegramLimits, shared_bucket
+from bot.channels.telegram.pacing import (
+    LocalBuckets,
+    Pacer,
+    SendWindow,
+    TelegramLimits,
+    shared_bucket,
+    shared_chat_buckets,
+)
 from bot.channels.telegram.sender import TelegramSender
 from bot.engine.ports import DeliveryError
 from bot.engine.types import Button, Reply, button_rows
@@ -221,3 +228,31 @@ async def test_pacing_goes_on_alone_while_redis_is_down() -> None:
     finally:
         await bucket.close()
     assert waits == pytest.approx([0, 0.1], abs=0.05)
+
+
+def test_the_send_window_counts_a_request_until_a_second_after_its_answer() -> None:
+    """Telegram may count a request any time before we read its answer: a place is held from
+    leaving until a second after the answer, so bunching on the way cannot exceed the limit."""
+    now = [0.0]
+    window = SendWindow(limit=2, seconds=1.0, clock=lambda: now[0])
+    assert window.admit() and window.admit()
+    assert not window.admit()  # two unanswered
+    assert window.wait() == pytest.approx(0.005)
+    now[0] = 0.5
+    window.answered()  # the first answer: its place is held until 1.5
+    assert not window.admit()
+    assert window.wait() == pytest.approx(1.0)
+    now[0] = 1.5
+    assert window.admit()
+
+
+async def test_instances_share_per_chat_buckets_through_redis() -> None:
+    limits = TelegramLimits(per_chat_rate=1, per_chat_burst=1)
+    token = f"{uuid.uuid4().int % 10**9}:test"
+    first, second = (shared_chat_buckets(REDIS_URL, token, limits) for _ in range(2))
+    try:
+        waits = [await first.reserve("42"), await second.reserve("42"), await second.reserve("7")]
+    finally:
+        await first.close()
+        await second.close()
+    assert waits == pytest.approx([0, 1.0, 0], abs=0.05)

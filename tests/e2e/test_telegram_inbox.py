@@ -50,7 +50,7 @@ async def webhook(runtime: Runtime, fake: FakeTelegram) -> AsyncIterator[Telegra
         telegram_webhook_secret=WEBHOOK_SECRET,
     )
     runtime.channels.append(channel)
-    async with running(channel):
+    async with running(channel, runtime):
         yield channel
 
 
@@ -150,10 +150,10 @@ async def test_an_update_fetched_again_after_a_restart_is_handled_once(
 ) -> None:
     """Polling overlap: Telegram re-sends what it never saw confirmed."""
     update_id = fake.push_update(text_update(OWNER, "/help"))
-    async with running(make_channel(runtime, fake, RecordingSleep())):
+    async with running(make_channel(runtime, fake, RecordingSleep()), runtime):
         await fake.wait_until(lambda: bool(fake.sent_to(OWNER)))
     fake.replay(update_id)
-    async with running(make_channel(runtime, fake, RecordingSleep())):
+    async with running(make_channel(runtime, fake, RecordingSleep()), runtime):
         await fake.wait_until(lambda: fake.acknowledged_below > update_id)
     assert len(fake.sent_to(OWNER)) == 1
 
@@ -166,7 +166,7 @@ async def test_a_blocked_owner_is_marked_inactive(runtime: Runtime, fake: FakeTe
         account = await account_of(runtime, OWNER)
         return account is not None and not account.active
 
-    async with running(make_channel(runtime, fake, RecordingSleep())):
+    async with running(make_channel(runtime, fake, RecordingSleep()), runtime):
         await eventually(inactive)
     assert len(fake.sent_to(OWNER)) == 1  # a 403 is not retried
 
@@ -186,7 +186,7 @@ async def test_an_outbox_push_to_a_blocked_owner_deactivates_the_account(
         )
         await uow.commit()
     fake.blocked.add(OWNER)
-    async with running(make_channel(runtime, fake, RecordingSleep())):
+    async with running(make_channel(runtime, fake, RecordingSleep()), runtime):
         assert await runtime.outbox.run_once() == 0
     assert [call.params["text"] for call in fake.sent_to(OWNER)] == ["您的工单已完成"]
     account_after = await account_of(runtime, OWNER)
@@ -243,7 +243,7 @@ async def test_kill_9_between_record_and_reply_loses_no_update(
     def answered_after_restart() -> set[int]:
         return {call.params["chat_id"] for call in fake.calls_to("sendMessage")[sent_before:]}
 
-    async with running(make_channel(runtime, fake, RecordingSleep())):
+    async with running(make_channel(runtime, fake, RecordingSleep()), runtime):
         await fake.wait_until(lambda: answered_after_restart() >= pending, within=30)
         await fake.wait_until(lambda: not fake.pending_update_ids(), within=30)
 

@@ -122,10 +122,12 @@ async def wechat(
     )
     runtime.channels.append(channel)
     runtime.services.gateways[channel.name] = channel
+    await runtime.outbox.start()  # sends what cannot go passively, as `run` does
     async with serving(create_app(runtime)) as url, httpx.AsyncClient(base_url=url) as client:
         yield WeChat(
             channel, WeChatServer(client, clock, app_id=APP_ID, safe=safe), wechat_api, runtime
         )
+        await runtime.outbox.stop()
         await channel.stop()
 
 
@@ -226,6 +228,16 @@ async def test_concurrent_retries_are_handled_once(
     assert len(replies) == 1
     assert "绑定成功" in replies.pop()
     assert await _bind_audits(wechat) == 1
+
+
+async def test_a_passive_reply_closes_its_outbox_row(wechat: WeChat) -> None:
+    """The reply went back in the HTTP response: the outbox must not send it again."""
+    answer = await wechat.server.send(wechat.server.text(OPENID, "帮助"))
+    assert not answer.is_success
+    async with wechat.runtime.uow() as uow:
+        counts = await uow.outbox.status_counts(wechat.runtime.services.clock())
+    assert [(c.purpose, c.state, c.count) for c in counts] == [("reply", "sent", 1)]
+    assert wechat.api.calls(CUSTOM) == []
 
 
 @BOTH_MODES

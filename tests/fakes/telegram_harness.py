@@ -55,11 +55,14 @@ def make_channel(
 
 
 @asynccontextmanager
-async def running(channel: TelegramChannel) -> AsyncIterator[TelegramChannel]:
+async def running(channel: TelegramChannel, runtime: Runtime) -> AsyncIterator[TelegramChannel]:
+    """The channel and the runtime's outbox worker, which sends every reply, as `run` has them."""
     await channel.start()
+    await runtime.outbox.start()
     try:
         yield channel
     finally:
+        await runtime.outbox.stop()
         await channel.stop()
 
 

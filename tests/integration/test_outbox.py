@@ -22,10 +22,11 @@ class RecordingGateway:
 
     async def send(
         self, user_id: str, replies: Sequence[Reply], *, lang: str, push: Push | None = None
-    ) -> None:
+    ) -> list[str]:
         if self.failures:
             raise self.failures.pop(0)
         self.sent.extend((user_id, reply.text, push) for reply in replies)
+        return [f"msg-{len(self.sent) - n}" for n in reversed(range(len(replies)))]
 
     async def fetch_media(self, media_ref: str, max_bytes: int) -> bytes:
         raise NotImplementedError

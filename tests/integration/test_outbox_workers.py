@@ -1,4 +1,4 @@
-"""Two delivery workers on one database claim disjoint messages (PostgreSQL: SKIP LOCKED)."""
+"""Two delivery workers on one database deliver each message once (PostgreSQL: SKIP LOCKED)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,14 @@ from datetime import timedelta
 from bot.app.bootstrap import Runtime, build_runtime
 from bot.engine.types import Reply
 from bot.settings import Settings
-from tests.support import Chat, FakeClock
+from tests.integration.test_outbox import RecordingGateway
+from tests.support import FakeClock
 
 
-async def test_concurrent_workers_never_claim_the_same_message(
-    runtime: Runtime,
-    bound_chat: Chat,
-    clock: FakeClock,
-    database_url: str,
-    make_settings: Callable[..., Settings],
-) -> None:
+async def _queue_for_many(runtime: Runtime, clock: FakeClock, owners: int) -> None:
     async with runtime.uow() as uow:
-        account = await uow.accounts.find(bound_chat.channel, bound_chat.user_id)
-        assert account is not None
-        for number in range(40):
+        for number in range(owners):
+            account = await uow.accounts.touch("console", f"u{number}", language="zh", now=clock())
             await uow.outbox.add(
                 account_id=account.id,
                 purpose="notice",
@@ -32,6 +26,15 @@ async def test_concurrent_workers_never_claim_the_same_message(
                 now=clock(),
             )
         await uow.commit()
+
+
+async def test_concurrent_workers_never_claim_the_same_message(
+    runtime: Runtime,
+    clock: FakeClock,
+    database_url: str,
+    make_settings: Callable[..., Settings],
+) -> None:
+    await _queue_for_many(runtime, clock, 40)
     other = build_runtime(
         make_settings(database_url=database_url), clock=clock, with_channels=False
     )
@@ -40,7 +43,7 @@ async def test_concurrent_workers_never_claim_the_same_message(
         claimed: list[int] = []
         for _ in range(4):
             async with rt.uow() as uow:
-                items = await uow.outbox.claim_due(clock(), 5, timedelta(minutes=2))
+                items = await uow.outbox.claim_due(clock(), 5, timedelta(seconds=10))
                 await uow.commit()
             claimed += [item.id for item in items]
         return claimed
@@ -51,3 +54,25 @@ async def test_concurrent_workers_never_claim_the_same_message(
         await other.close()
     assert len(first) + len(second) == 40
     assert not set(first) & set(second)
+
+
+async def test_two_workers_deliver_every_message_once(
+    runtime: Runtime,
+    clock: FakeClock,
+    database_url: str,
+    make_settings: Callable[..., Settings],
+) -> None:
+    await _queue_for_many(runtime, clock, 120)
+    other = build_runtime(
+        make_settings(database_url=database_url), clock=clock, with_channels=False
+    )
+    gateway = RecordingGateway()
+    runtime.services.gateways["console"] = gateway
+    other.services.gateways["console"] = gateway
+    try:
+        counts = await asyncio.gather(runtime.outbox.run_once(), other.outbox.run_once())
+    finally:
+        await other.close()
+    assert sum(counts) == 120 and min(counts) > 0  # both took part
+    texts = [text for _, text, _ in gateway.sent]
+    assert sorted(texts) == sorted(f"消息 {n}" for n in range(120))

@@ -29,10 +29,11 @@ from bot.channels.telegram.pacing import (
     Sleep,
     TelegramLimits,
     shared_bucket,
+    shared_chat_buckets,
 )
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.webhook import webhook_router
-from bot.engine.ports import Answer, DeliveryError, EnginePort, EngineUnavailable, MediaError, Push
+from bot.engine.ports import Answer, EnginePort, EngineUnavailable, MediaError, Push
 from bot.engine.types import IncomingMessage, Reply
 from bot.settings import Settings, SettingsError
 
@@ -47,6 +48,12 @@ DOWNLOAD_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 #: Bot API calls are small request/response pairs; without TCP_NODELAY, Nagle's algorithm and
 #: delayed ACKs add up to 40 ms to each (measured against the fake on loopback).
 NO_DELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
+#: Idle connections are closed by us before the server does (uvicorn: 5 s; httpx's default is
+#: 5 s too): a request sent on a connection the server is closing at that moment fails after
+#: it left, so it cannot be resent safely, and the message would be lost.
+KEEPALIVE_SECONDS = 2.0
+#: PTB's own default pool size.
+CONNECTIONS = 256
 
 
 class TelegramChannel:
@@ -71,14 +78,19 @@ class TelegramChannel:
             settings.telegram_token,
             base_url=f"{base}/bot",
             base_file_url=f"{base}/file/bot",
-            request=HTTPXRequest(socket_options=NO_DELAY),
+            request=HTTPXRequest(httpx_kwargs={"transport": _transport()}),
             get_updates_request=HTTPXRequest(socket_options=NO_DELAY),
         )
         limits = limits or _limits(settings)
-        self._shared_bucket: RedisBucket | None = None
+        self._shared: list[RedisBucket] = []
         if settings.redis_url:
-            self._shared_bucket = shared_bucket(settings.redis_url, settings.telegram_token, limits)
-        pacer = Pacer(limits, sleep, overall=self._shared_bucket)
+            token = settings.telegram_token
+            self._shared = [
+                shared_bucket(settings.redis_url, token, limits),
+                shared_chat_buckets(settings.redis_url, token, limits),
+            ]
+        overall, per_chat = self._shared or (None, None)
+        pacer = Pacer(limits, sleep, overall=overall, per_chat=per_chat)
         texts = engine.texts
         self._sender = TelegramSender(self.bot, pacer, settings.media_dir, texts, sleep)
         self._queue = ChatQueue()
@@ -93,9 +105,9 @@ class TelegramChannel:
 
     async def send(
         self, user_id: str, replies: Sequence[Reply], *, lang: str, push: Push | None = None
-    ) -> None:
+    ) -> list[str]:
         """`push` changes nothing here: Telegram has no reply window like WeChat's 48 hours."""
-        await self._sender.send(user_id, replies, lang)
+        return await self._sender.send(user_id, replies, lang)
 
     async def fetch_media(self, media_ref: str, max_bytes: int) -> bytes:
         """Download a photo, refusing it by its declared size first and again while reading."""
@@ -126,8 +138,8 @@ class TelegramChannel:
             await asyncio.gather(self._task, return_exceptions=True)
         await self._queue.drain(STOP_GRACE_SECONDS)
         await self._downloads.aclose()
-        if self._shared_bucket is not None:
-            await self._shared_bucket.close()
+        for bucket in self._shared:
+            await bucket.close()
         await self.bot.shutdown()
 
     # -- receiving ---------------------------------------------------------------------------
@@ -152,7 +164,8 @@ class TelegramChannel:
         async def handle() -> None:
             if press is not None:
                 await self._sender.acknowledge_press(press)
-            await self._reply(msg.user_id, await self._process(msg))
+            # The replies are queued in the outbox with the outcome and sent from there.
+            await self._process(msg)
 
         self._queue.submit(msg.user_id, handle)
 
@@ -168,23 +181,9 @@ class TelegramChannel:
                 log.warning("database unavailable; update %s waits", msg.update_key)
                 await self._sleep(min(MAX_BACKOFF, 2.0**failures))
 
-    async def _reply(self, user_id: str, answer: Answer) -> None:
-        try:
-            await self._sender.send(user_id, answer.replies, answer.lang)
-        except DeliveryError as exc:
-            log.warning("reply to Telegram user %s failed: %s", user_id, exc.reason)
-            if exc.permanent:
-                # The owner blocked the bot: push nothing more until they write again.
-                await self._deactivate(user_id)
-
-    async def _deactivate(self, user_id: str) -> None:
-        try:
-            await self._engine.deactivate(CHANNEL, user_id)
-        except EngineUnavailable:
-            log.warning("Telegram user %s blocked us; not recorded (database unavailable)", user_id)
-
     async def _catch_up(self) -> None:
-        """Handle what was recorded but never handled before the last stop or crash."""
+        """Handle what was recorded but never handled before the last stop or crash (the
+        replies go out through the outbox, like every reply)."""
         while True:
             try:
                 handled = await self._engine.process_pending(CHANNEL)
@@ -194,8 +193,6 @@ class TelegramChannel:
                 continue
             if not handled:
                 return
-            for msg, answer in handled:
-                await self._reply(msg.user_id, answer)
 
     # -- set-up ------------------------------------------------------------------------------
 
@@ -275,6 +272,13 @@ class TelegramChannel:
         except httpx.HTTPError as exc:
             log.info("photo download failed: %s", type(exc).__name__)
             raise MediaError("unavailable") from exc
+
+
+def _transport() -> httpx.AsyncHTTPTransport:
+    """PTB passes its pool limits to the client, which ignores them for a transport of its
+    own: they are set here, with TCP_NODELAY."""
+    limits = httpx.Limits(max_connections=CONNECTIONS, keepalive_expiry=KEEPALIVE_SECONDS)
+    return httpx.AsyncHTTPTransport(socket_options=NO_DELAY, limits=limits)
 
 
 def _limits(settings: Settings) -> TelegramLimits:

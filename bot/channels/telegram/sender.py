@@ -1,8 +1,9 @@
 """Delivering replies to Telegram within its limits, and translating its errors once.
 
 Delivery semantics, chosen deliberately:
-- 429: wait `retry_after`, resend exactly once; a second 429 becomes
-  `DeliveryError(retry_after=...)` for the caller (the outbox reschedules).
+- 429: wait `retry_after`, take a pacing slot again and resend once; a second 429 becomes
+  `DeliveryError(retry_after=...)` for the outbox, which resends the rest later (the error
+  says which replies went out already, so none is sent twice).
 - 403 (blocked, deactivated) and "chat not found": `DeliveryError(permanent=True)`.
 - A request that surely never reached Telegram (connection refused, connect or pool timeout,
   an error status from the server) is retried with backoff: nothing can be duplicated.
@@ -40,7 +41,7 @@ from bot.channels.telegram.mapping import (
     render,
 )
 from bot.channels.telegram.pacing import Pacer, Sleep
-from bot.engine.ports import DeliveryError
+from bot.engine.ports import Delivered, DeliveryError
 from bot.engine.types import Reply
 from bot.i18n import Texts
 
@@ -62,13 +63,26 @@ class TelegramSender:
         #: Telegram's file_id of photos uploaded once, so a menu picture is not uploaded again.
         self._photo_ids: dict[Path, str] = {}
 
-    async def send(self, user_id: str, replies: Sequence[Reply], lang: str) -> None:
-        """Deliver replies in order; raises DeliveryError at the first message that fails."""
+    async def send(self, user_id: str, replies: Sequence[Reply], lang: str) -> list[str]:
+        """Deliver replies in order and return the message ids; raises DeliveryError at the
+        first message that fails, saying how many replies went out whole before it."""
         chat_id = int(user_id)
         contact_texts = self._contact_texts(lang)
-        for reply in replies:
+        message_ids: list[str] = []
+        for done, reply in enumerate(replies):
             for message in render(reply, self._photo(reply), contact_texts):
-                await self._deliver(chat_id, message)
+                try:
+                    sent = await self._deliver(chat_id, message)
+                except DeliveryError as exc:
+                    raise DeliveryError(
+                        exc.reason,
+                        permanent=exc.permanent,
+                        retry_after=exc.retry_after,
+                        delivered=Delivered(done, message_ids),
+                    ) from exc
+                if sent is not None:
+                    message_ids.append(sent)
+        return message_ids
 
     async def acknowledge_press(self, press: PressedButton) -> None:
         """Stop the button's spinner and remove the keyboard, so it cannot be pressed twice.
@@ -86,10 +100,10 @@ class TelegramSender:
         except TelegramError as exc:
             log.info("removing a pressed keyboard failed: %s", exc)
 
-    async def _deliver(self, chat_id: int, message: Outgoing) -> None:
-        await self._pacer.wait_turn(chat_id)
+    async def _deliver(self, chat_id: int, message: Outgoing) -> str | None:
+        """The message id (None when a network error left it unknown whether it arrived)."""
         try:
-            await self._post_once_more_after_flood(chat_id, message)
+            return await self._post_once_more_after_flood(chat_id, message)
         except Forbidden as exc:
             raise DeliveryError(f"forbidden: {exc.message}", permanent=True) from exc
         except RetryAfter as exc:
@@ -100,35 +114,37 @@ class TelegramSender:
         except TelegramError as exc:
             raise DeliveryError(f"telegram: {exc.message}") from exc
 
-    async def _post_once_more_after_flood(self, chat_id: int, message: Outgoing) -> None:
+    async def _post_once_more_after_flood(self, chat_id: int, message: Outgoing) -> str | None:
         try:
-            await self._post_with_network_retries(chat_id, message)
+            async with self._pacer.turn(chat_id):
+                return await self._post_with_network_retries(chat_id, message)
         except RetryAfter as exc:
             wait = retry_after_seconds(exc)
             log.warning("429 for chat %s: waiting %.1f s, then resending once", chat_id, wait)
             await self._sleep(wait)
-            await self._post_with_network_retries(chat_id, message)
+            async with self._pacer.turn(chat_id):
+                return await self._post_with_network_retries(chat_id, message)
 
-    async def _post_with_network_retries(self, chat_id: int, message: Outgoing) -> None:
+    async def _post_with_network_retries(self, chat_id: int, message: Outgoing) -> str | None:
         for attempt in range(NETWORK_ATTEMPTS):
             try:
-                await self._post(chat_id, message)
-                return
+                return await self._post(chat_id, message)
             except BadRequest:
                 raise
             except NetworkError as exc:
                 if not surely_unsent(exc):
                     log.warning("chat %s: %s; may have been delivered, not resent", chat_id, exc)
-                    return
+                    return None
                 if attempt == NETWORK_ATTEMPTS - 1:
                     raise
                 log.info("chat %s: %s; retrying", chat_id, exc)
                 await self._sleep(NETWORK_BACKOFF * 2**attempt)
+        return None
 
-    async def _post(self, chat_id: int, message: Outgoing) -> None:
+    async def _post(self, chat_id: int, message: Outgoing) -> str:
         if message.photo is None:
-            await self._bot.send_message(chat_id, message.text, reply_markup=message.markup)
-            return
+            text = await self._bot.send_message(chat_id, message.text, reply_markup=message.markup)
+            return str(text.message_id)
         known_id = self._photo_ids.get(message.photo)
         photo: str | bytes = (
             known_id if known_id is not None else await asyncio.to_thread(message.photo.read_bytes)
@@ -138,6 +154,7 @@ class TelegramSender:
         )
         if sent.photo:
             self._photo_ids[message.photo] = sent.photo[-1].file_id
+        return str(sent.message_id)
 
     def _photo(self, reply: Reply) -> Path | None:
         """The reply's picture under MEDIA_DIR; a missing one is logged and its text still sent."""

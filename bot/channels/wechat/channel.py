@@ -39,7 +39,7 @@ from bot.channels.wechat.protocol import (
     passive_text,
     to_incoming,
 )
-from bot.channels.wechat.render import Outgoing, TextOut, render
+from bot.channels.wechat.render import TextOut, render
 from bot.channels.wechat.token import (
     RedisTokenStore,
     TokenStore,
@@ -47,11 +47,11 @@ from bot.channels.wechat.token import (
 )
 from bot.engine.ports import (
     Answer,
-    DeliveryError,
     EnginePort,
     EngineUnavailable,
     MediaError,
     Push,
+    ReplyRoute,
 )
 from bot.engine.types import IncomingMessage, Reply
 from bot.settings import Settings, SettingsError
@@ -60,9 +60,6 @@ log = logging.getLogger(__name__)
 
 #: WeChat waits 5 s; answering by 4 s leaves room for the network and the encryption.
 REPLY_DEADLINE_SECONDS = 4.0
-#: What does not fit the passive reply follows by 客服 after this pause, so it cannot overtake
-#: the passive reply, which reaches the owner only once WeChat has our HTTP answer.
-REMAINDER_DELAY_SECONDS = 1.0
 #: Callbacks handled by the engine at once; the rest queue here, first come first served.
 #: A process is CPU-bound long before this limits it, but without it a burst makes database
 #: writers contend (SQLite's busy handler sleeps), which stretches the slowest answers most.
@@ -128,24 +125,14 @@ class WeChatChannel:
 
     async def start(self) -> None:
         """WeChat calls us and the token is fetched on first use; what was recorded but not
-        handled before the last stop is handled now and answered by 客服消息."""
+        handled before the last stop is handled now and answered through the outbox."""
         self._spawn(self._catch_up())
 
     async def _catch_up(self) -> None:
         try:
-            handled = await self._engine.process_pending(CHANNEL)
+            await self._engine.process_pending(CHANNEL)
         except EngineUnavailable:
             log.warning("wechat catch-up skipped: database unavailable")
-            return
-        for msg, answer in handled:
-            if _unreachable(msg) or not answer.replies:
-                continue
-            try:
-                await self.send(msg.user_id, answer.replies, lang=answer.lang)
-            except DeliveryError as exc:
-                log.warning(
-                    "wechat catch-up reply %s not delivered: %s", msg.update_key, exc.reason
-                )
 
     async def stop(self) -> None:
         pending = set(self._background)
@@ -159,8 +146,8 @@ class WeChatChannel:
 
     async def send(
         self, user_id: str, replies: Sequence[Reply], *, lang: str, push: Push | None = None
-    ) -> None:
-        await self._delivery.send(user_id, lang, replies, push)
+    ) -> list[str]:
+        return await self._delivery.send(user_id, lang, replies, push)
 
     async def fetch_media(self, media_ref: str, max_bytes: int) -> bytes:
         try:
@@ -196,7 +183,7 @@ class WeChatChannel:
             log.warning("wechat %s not recorded: database unavailable", msg.update_key)
             return PlainTextResponse("retry later", status_code=503)
         if recorded.duplicate and recorded.answer is not None:
-            return self._answer(fields, msg, recorded.answer)
+            return await self._answer(fields, msg, recorded.answer)
         task = self._spawn(self._process(msg))
         remaining = REPLY_DEADLINE_SECONDS - (time.monotonic() - started)
         await asyncio.wait({task}, timeout=max(remaining, 0.0))
@@ -208,35 +195,34 @@ class WeChatChannel:
         if task.exception() is not None:
             log.warning("wechat %s not handled: %r", msg.update_key, task.exception())
             return PlainTextResponse("retry later", status_code=503)
-        return self._answer(fields, msg, task.result())
+        return await self._answer(fields, msg, task.result())
 
-    def _answer(self, fields: dict[str, str], msg: IncomingMessage, answer: Answer) -> Response:
-        """The passive reply: the first message, sealed in safe mode; the rest by 客服.
-        A bare `success` is never encrypted (WeChat reads it as "no reply")."""
-        if _unreachable(msg):
+    async def _answer(
+        self, fields: dict[str, str], msg: IncomingMessage, answer: Answer
+    ) -> Response:
+        """The passive reply when the whole answer fits in one text message, sealed in safe
+        mode; anything else (a photo, a text too long for one message) goes by 客服 from the
+        outbox. A bare `success` is never encrypted (WeChat reads it as "no reply")."""
+        items = render(answer.replies, self._texts, answer.lang, menus=False)
+        if _unreachable(msg) or len(items) != 1 or not isinstance(items[0], TextOut):
+            await self._settle(answer, passive=False)
             return PlainTextResponse(SUCCESS)
-        lang = answer.lang
-        items = render(answer.replies, self._texts, lang, menus=False)
-        if not items:
-            return PlainTextResponse(SUCCESS)
-        first = items[0]
-        if not isinstance(first, TextOut):
-            self._spawn(self._send_remainder(msg.user_id, items, lang, delay=0.0))
-            return PlainTextResponse(SUCCESS)
-        if len(items) > 1:
-            self._spawn(self._send_remainder(msg.user_id, items[1:], lang, REMAINDER_DELAY_SECONDS))
-        xml = self._codec.seal(passive_text(fields, first.text, self._clock()))
+        xml = self._codec.seal(passive_text(fields, items[0].text, self._clock()))
+        await self._settle(answer, passive=True)
         return Response(xml, media_type="application/xml")
 
-    async def _send_remainder(
-        self, user_id: str, items: Sequence[Outgoing], lang: str, delay: float
-    ) -> None:
-        """What the passive reply could not carry (a photo, a long text), by 客服."""
-        await asyncio.sleep(delay)
+    async def _settle(self, answer: Answer, *, passive: bool) -> None:
+        """Close the held outbox row (answered in the response) or let the outbox send it now.
+        If this fails the row still goes out after its hold: at worst twice, never lost."""
+        if answer.outbox_id is None:
+            return
         try:
-            await self._delivery.customer_service(user_id, items, lang)
-        except (WeChatApiError, httpx.HTTPError, TokenUnavailable, OSError, TooLarge) as exc:
-            log.warning("wechat remainder to %s not sent: %r", user_id[-6:], exc)
+            if passive:
+                await self._engine.answered_passively(answer.outbox_id)
+            else:
+                await self._engine.release(answer.outbox_id)
+        except EngineUnavailable:
+            log.warning("wechat reply %s left to the outbox's hold", answer.outbox_id)
 
     async def _deliver_late(self, msg: IncomingMessage, task: asyncio.Task[Answer]) -> None:
         """Processing overran the deadline: WeChat got `success`, the reply goes by 客服."""
@@ -245,16 +231,11 @@ class WeChatChannel:
         except EngineUnavailable:
             log.warning("wechat %s left pending: database unavailable", msg.update_key)
             return
-        if _unreachable(msg) or not answer.replies:
-            return
-        try:
-            await self.send(msg.user_id, answer.replies, lang=answer.lang)
-        except DeliveryError as exc:
-            log.warning("wechat late reply %s not delivered: %s", msg.update_key, exc.reason)
+        await self._settle(answer, passive=False)
 
     async def _process(self, msg: IncomingMessage) -> Answer:
         async with self._engine_slots:
-            return await self._engine.process(msg)
+            return await self._engine.process(msg, ReplyRoute.HELD)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run in the background, kept referenced until done (and awaited by `stop`)."""

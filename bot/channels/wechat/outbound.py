@@ -105,13 +105,13 @@ class Delivery:
 
     async def send(
         self, user_id: str, lang: str, replies: Sequence[Reply], push: Push | None
-    ) -> None:
+    ) -> list[str]:
         """Deliver in order, by 客服 within the window, else (or when WeChat says the window
-        has closed) by template message; raise DeliveryError on failure."""
+        has closed) by template message; raise DeliveryError on failure. Returns the template
+        message's msgid (客服 messages get none from WeChat)."""
         try:
             if push is not None and not self._in_window(push.last_inbound_at):
-                await self._template(user_id, lang, replies, push)
-                return
+                return await self._template(user_id, lang, replies, push)
             try:
                 await self.customer_service(
                     user_id, render(replies, self._texts, lang, menus=True), lang
@@ -120,7 +120,8 @@ class Delivery:
                 if push is None or exc.errcode not in (OUT_OF_WINDOW, TOO_MANY_SERVICE_MESSAGES):
                     raise
                 log.info("wechat 客服 refused (%s); sending a template message", exc.errcode)
-                await self._template(user_id, lang, replies, push)
+                return await self._template(user_id, lang, replies, push)
+            return []
         except WeChatApiError as exc:
             raise delivery_error(exc) from None
         except (httpx.HTTPError, TokenUnavailable) as exc:
@@ -170,7 +171,7 @@ class Delivery:
 
     async def _template(
         self, user_id: str, lang: str, replies: Sequence[Reply], push: Push
-    ) -> None:
+    ) -> list[str]:
         template = self._templates.get(push.purpose) or self._templates.get("default")
         if template is None:
             raise DeliveryError(f"no WeChat template configured for {push.purpose!r}")
@@ -185,7 +186,8 @@ class Delivery:
         }
         if push.link_url:
             payload["url"] = push.link_url
-        await self._api.post("cgi-bin/message/template/send", payload)
+        answer = await self._api.post("cgi-bin/message/template/send", payload)
+        return [str(answer["msgid"])] if answer.get("msgid") is not None else []
 
     def _template_values(self, lang: str, replies: Sequence[Reply], purpose: str) -> dict[str, str]:
         text = "\n".join(reply.text for reply in replies if reply.text)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -174,10 +175,18 @@ class OutboxMessage(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     replies: Mapped[list[Any]]
     due_at: Mapped[datetime]
+    #: pending, retrying, sent, dead (gave up: `last_error` says why) or dropped (the account
+    #: is gone: blocked the bot, unsubscribed).
     status: Mapped[str] = mapped_column(String(10), default="pending")
+    #: Goes out even in quiet hours (a reply, a staff reply, an emergency).
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: The lease: the worker sending the row renews it while it sends.
     claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    #: The platform's ids of the messages delivered so far.
+    message_ids: Mapped[list[Any] | None]
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 

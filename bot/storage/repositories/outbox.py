@@ -1,22 +1,36 @@
-"""The outbox: messages the bot starts, each delivered once by whichever worker claims it."""
+"""The outbox: every message the bot sends outside a passive reply, delivered from its row.
+
+Replies to owners and pushes alike: a row is written in the transaction that decides the
+message, claimed by one worker under a short lease it renews while sending, and closed with
+the outcome (the platform's message ids, or why it was given up).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.delivery import is_urgent
 from bot.storage.models import ChannelAccount, OutboxMessage
 from bot.storage.sql import insert_unless_exists, table_of
 
 OUTBOX = table_of(OutboxMessage)
 ACCOUNTS = table_of(ChannelAccount)
 PENDING = "pending"
+RETRYING = "retrying"
 SENT = "sent"
-FAILED = "failed"
+#: Given up: retrying cannot help or the attempts ran out; `last_error` says why.
+DEAD = "dead"
+#: The account is gone (blocked the bot, unsubscribed): nothing is sent to it any more.
+DROPPED = "dropped"
+OPEN = (PENDING, RETRYING)
+#: Columns of `status_counts`, in the order `outbox status` prints them.
+STATES = ("due", "scheduled", "in_flight", RETRYING, SENT, DEAD, DROPPED)
 
 
 @dataclass(frozen=True)
@@ -31,6 +45,8 @@ class OutboxItem:
     purpose: str
     replies: list[Any]
     attempts: int
+    #: Ids of messages an earlier attempt delivered (the replies left are what is still due).
+    message_ids: list[str]
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,24 @@ class OutboxPage:
 
     replies: list[Any]
     language: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    channel: str
+    purpose: str
+    state: str
+    count: int
+
+
+@dataclass(frozen=True)
+class DeadMessage:
+    id: int
+    channel: str
+    purpose: str
+    status: str
+    reason: str
     created_at: datetime
 
 
@@ -56,7 +90,8 @@ class OutboxRepository:
         due_at: datetime,
         now: datetime,
     ) -> bool:
-        """Queue a message; False when the same idempotency key was queued before."""
+        """Queue a message; False when the same idempotency key was queued before. Whether it
+        waits out quiet hours follows from its purpose (bot.domain.delivery)."""
         return await insert_unless_exists(
             self.session,
             OutboxMessage,
@@ -67,25 +102,59 @@ class OutboxRepository:
                 "replies": replies,
                 "due_at": due_at,
                 "status": PENDING,
+                "urgent": is_urgent(purpose),
                 "attempts": 0,
                 "created_at": now,
             },
         )
 
-    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
+    async def id_of(self, idempotency_key: str) -> int | None:
+        query = select(OUTBOX.c.id).where(OUTBOX.c.idempotency_key == idempotency_key)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def defer_quiet(self, now: datetime, until: datetime) -> int:
+        """Quiet hours: non-urgent rows falling due before `until` wait until then (so they
+        hold back no later message of the same chat meanwhile)."""
+        result = await self.session.execute(
+            update(OUTBOX)
+            .where(
+                OUTBOX.c.status.in_(OPEN),
+                OUTBOX.c.urgent.is_(False),
+                OUTBOX.c.due_at < until,
+                or_(OUTBOX.c.claimed_until.is_(None), OUTBOX.c.claimed_until < now),
+            )
+            .values(due_at=until)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def claim_due(
+        self,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        *,
+        worker: str = "",
+        urgent_only: bool = False,
+    ) -> list[OutboxItem]:
         """Take due rows for this worker, disjoint from every other worker's.
 
         One UPDATE whose subquery picks the rows: SQLite runs it under its single write lock,
         PostgreSQL skips rows another worker has locked (`SKIP LOCKED`). The lease
-        (`claimed_until`) lets a later tick take over the rows of a worker that crashed.
+        (`claimed_until`) lets a later claim take over the rows of a worker that crashed. A
+        row waits while an earlier row of the same account is open and due, being sent or
+        retrying, so one chat's messages never overtake each other.
         """
+        conditions = [
+            OUTBOX.c.status.in_(OPEN),
+            OUTBOX.c.due_at <= now,
+            or_(OUTBOX.c.claimed_until.is_(None), OUTBOX.c.claimed_until < now),
+            ~_earlier_open(now),
+        ]
+        if urgent_only:
+            conditions.append(OUTBOX.c.urgent.is_(True))
         due = (
             select(OUTBOX.c.id)
-            .where(
-                OUTBOX.c.status == PENDING,
-                OUTBOX.c.due_at <= now,
-                or_(OUTBOX.c.claimed_until.is_(None), OUTBOX.c.claimed_until < now),
-            )
+            .where(*conditions)
             .order_by(OUTBOX.c.due_at, OUTBOX.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -93,13 +162,14 @@ class OutboxRepository:
         claim = (
             update(OUTBOX)
             .where(OUTBOX.c.id.in_(due.scalar_subquery()))
-            .values(claimed_until=now + lease, attempts=OUTBOX.c.attempts + 1)
+            .values(claimed_until=now + lease, claimed_by=worker, attempts=OUTBOX.c.attempts + 1)
             .returning(
                 OUTBOX.c.id,
                 OUTBOX.c.account_id,
                 OUTBOX.c.purpose,
                 OUTBOX.c.replies,
                 OUTBOX.c.attempts,
+                OUTBOX.c.message_ids,
             )
         )
         claimed = sorted((await self.session.execute(claim)).all())
@@ -115,9 +185,19 @@ class OutboxRepository:
                 purpose=row.purpose,
                 replies=row.replies,
                 attempts=row.attempts,
+                message_ids=list(row.message_ids or []),
             )
             for row in claimed
         ]
+
+    async def renew(self, item_ids: Sequence[int], worker: str, until: datetime) -> None:
+        """Extend this worker's lease on the rows it is still sending."""
+        if item_ids:
+            await self.session.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id.in_(item_ids), OUTBOX.c.claimed_by == worker)
+                .values(claimed_until=until)
+            )
 
     async def _recipients(self, account_ids: set[int]) -> dict[int, Any]:
         if not account_ids:
@@ -143,16 +223,108 @@ class OutboxRepository:
         message, language = row
         return OutboxPage(message.replies, language, message.created_at)
 
-    async def mark_sent(self, item_id: int, now: datetime) -> None:
-        await self._set(item_id, status=SENT, sent_at=now, claimed_until=None)
+    async def mark_sent(self, item_id: int, now: datetime, message_ids: list[str]) -> None:
+        await self._set(
+            item_id, status=SENT, sent_at=now, message_ids=message_ids, claimed_until=None
+        )
 
-    async def retry_later(self, item_id: int, due_at: datetime, error: str) -> None:
-        await self._set(item_id, due_at=due_at, last_error=error[:500], claimed_until=None)
+    async def mark_answered_passively(self, item_id: int, now: datetime) -> None:
+        """The reply went back in the platform's HTTP response (WeChat): nothing left to send."""
+        await self.session.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == item_id, OUTBOX.c.status == PENDING, OUTBOX.c.attempts == 0)
+            .values(status=SENT, sent_at=now)
+        )
 
-    async def give_up(self, item_id: int, error: str) -> None:
-        await self._set(item_id, status=FAILED, last_error=error[:500], claimed_until=None)
+    async def release(self, item_id: int, now: datetime) -> None:
+        """A held reply goes out now (it could not go passively)."""
+        await self.session.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == item_id, OUTBOX.c.status == PENDING, OUTBOX.c.attempts == 0)
+            .values(due_at=now)
+        )
+
+    async def retry_later(
+        self,
+        item_id: int,
+        due_at: datetime,
+        error: str,
+        *,
+        replies: list[Any],
+        message_ids: list[str],
+    ) -> None:
+        """Try again at `due_at` with the replies not delivered yet."""
+        await self._set(
+            item_id,
+            status=RETRYING,
+            due_at=due_at,
+            last_error=error[:500],
+            replies=replies,
+            message_ids=message_ids,
+            claimed_until=None,
+        )
+
+    async def give_up(self, item_id: int, error: str, *, dropped: bool = False) -> None:
+        status = DROPPED if dropped else DEAD
+        await self._set(item_id, status=status, last_error=error[:500], claimed_until=None)
+
+    async def status_counts(self, now: datetime) -> list[StatusCount]:
+        """How many rows are in each state, per channel and purpose (`outbox status`)."""
+        state = case(
+            (
+                and_(OUTBOX.c.status.in_(OPEN), OUTBOX.c.claimed_until >= now),
+                "in_flight",
+            ),
+            (and_(OUTBOX.c.status == PENDING, OUTBOX.c.due_at <= now), "due"),
+            (OUTBOX.c.status == PENDING, "scheduled"),
+            else_=OUTBOX.c.status,
+        ).label("state")
+        query = (
+            select(ACCOUNTS.c.channel, OUTBOX.c.purpose, state, func.count())
+            .join(ACCOUNTS, ACCOUNTS.c.id == OUTBOX.c.account_id)
+            .group_by(ACCOUNTS.c.channel, OUTBOX.c.purpose, state)
+            .order_by(ACCOUNTS.c.channel, OUTBOX.c.purpose)
+        )
+        rows = (await self.session.execute(query)).all()
+        return [StatusCount(row[0], row[1], row[2], row[3]) for row in rows]
+
+    async def given_up(self, limit: int = 50) -> list[DeadMessage]:
+        """The latest dead and dropped rows with their reasons, for staff."""
+        query = (
+            select(
+                OUTBOX.c.id,
+                ACCOUNTS.c.channel,
+                OUTBOX.c.purpose,
+                OUTBOX.c.status,
+                OUTBOX.c.last_error,
+                OUTBOX.c.created_at,
+            )
+            .join(ACCOUNTS, ACCOUNTS.c.id == OUTBOX.c.account_id)
+            .where(OUTBOX.c.status.in_((DEAD, DROPPED)))
+            .order_by(OUTBOX.c.id.desc())
+            .limit(limit)
+        )
+        return [
+            DeadMessage(row[0], row[1], row[2], row[3], row[4] or "", row[5])
+            for row in (await self.session.execute(query)).all()
+        ]
 
     async def _set(self, item_id: int, **values: Any) -> None:
         await self.session.execute(
             update(OutboxMessage).where(OutboxMessage.id == item_id).values(**values)
         )
+
+
+def _earlier_open(now: datetime) -> Any:
+    """An earlier row of the same account that must go first: due, being sent, or retrying."""
+    earlier = OUTBOX.alias("earlier")
+    return exists().where(
+        earlier.c.account_id == OUTBOX.c.account_id,
+        earlier.c.id < OUTBOX.c.id,
+        earlier.c.status.in_(OPEN),
+        or_(
+            earlier.c.due_at <= now,
+            earlier.c.status == RETRYING,
+            earlier.c.claimed_until >= now,
+        ),
+    )
