@@ -78,6 +78,8 @@ class EscalationError(Exception):
 class EscalationReason(enum.StrEnum):
     COMPLAINT = "complaint"
     HUMAN_REQUESTED = "human_requested"
+    #: Danger now (bot/handlers/emergency.py): the on-duty staff are alerted at any hour.
+    EMERGENCY = "emergency"
 
 
 @dataclass(frozen=True)

@@ -63,8 +63,10 @@ async def request_person(
     owner_id: int | None,
     now: datetime,
     tz: ZoneInfo,
+    reason: EscalationReason = EscalationReason.HUMAN_REQUESTED,
 ) -> tuple[Escalation, bool]:
-    """The account's open escalation, or a new one due at the first-reply time; True if new."""
+    """The account's open escalation, or a new one due at the first-reply time; True if new.
+    An emergency (the deadline watcher alerts the on-duty staff at any hour) is one too."""
     existing = await uow.escalations.open_for_account(account_id)
     if existing is not None:
         return existing, False
@@ -72,7 +74,7 @@ async def request_person(
     escalation = await uow.escalations.add(
         account_id=account_id,
         owner_id=owner_id,
-        reason=EscalationReason.HUMAN_REQUESTED,
+        reason=reason,
         due_at=due,
         now=now,
     )
