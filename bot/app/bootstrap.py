@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -25,7 +26,9 @@ from bot.handlers import all_flows
 from bot.i18n import Texts
 from bot.media import MediaStore
 from bot.pages.messages import message_link
+from bot.scheduler.deadlines import DeadlineWatcher
 from bot.scheduler.outbox import OutboxWorker
+from bot.services.staff_group import StaffDesk
 from bot.settings import Settings
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
@@ -40,6 +43,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class Ticking(Protocol):
+    """A job the scheduler runs every few seconds."""
+
+    async def run_once(self) -> object: ...
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -47,9 +56,12 @@ class Runtime:
     services: Services
     engine: Engine
     outbox: OutboxWorker
+    deadlines: DeadlineWatcher
     channels: list[ChannelAdapter] = field(default_factory=list)
     #: The terminal chat of `demo` and `run --console`, when asked for.
     console: ConsoleChannel | None = None
+    #: The Telegram staff group's relay (topics, owner messages, alerts), when configured.
+    staff_group: Ticking | None = None
 
     def uow(self) -> UnitOfWork:
         return self.engine.uow_factory()
@@ -118,7 +130,14 @@ def build_runtime(
         services.gateways[gateway.name] = gateway
     link = message_link(settings.public_base_url, settings.secret_key, clock)
     outbox = OutboxWorker(engine.uow_factory, services.gateways, clock, link)
-    return Runtime(settings, db, services, engine, outbox, channels, console)
+    deadlines = DeadlineWatcher(engine.uow_factory, clock)
+    staff_group = next(
+        (group for channel in channels if (group := getattr(channel, "staff_group", None))),
+        None,
+    )
+    return Runtime(
+        settings, db, services, engine, outbox, deadlines, channels, console, staff_group
+    )
 
 
 def build_channels(
@@ -129,7 +148,14 @@ def build_channels(
     if settings.telegram_enabled:
         from bot.channels.telegram.channel import TelegramChannel
 
-        channels.append(TelegramChannel(settings, engine))
+        channels.append(
+            TelegramChannel(
+                settings,
+                engine,
+                staff_desk=staff_desk(settings, engine, uow_factory),
+                max_photo_bytes=engine.services.rules.max_photo_bytes,
+            )
+        )
     if settings.wechat_enabled:
         from bot.channels.wechat.channel import WeChatChannel
 
@@ -143,3 +169,15 @@ def build_channels(
             )
         )
     return channels
+
+
+def staff_desk(
+    settings: Settings, engine: Engine, uow_factory: Callable[[], UnitOfWork]
+) -> StaffDesk | None:
+    """The staff group's use cases, when STAFF_TELEGRAM_CHAT_ID names one."""
+    if settings.staff_telegram_chat_id is None:
+        return None
+    services = engine.services
+    return StaffDesk(
+        uow_factory, services.rules, services.texts, services.media, services.clock, settings.tz
+    )

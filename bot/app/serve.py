@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -18,6 +19,10 @@ from bot.domain.rules import CompanyRules
 log = logging.getLogger(__name__)
 
 OUTBOX_TICK_SECONDS = 2
+#: The deadline watcher and the staff group's relay: a 一级 complaint or an emergency is alerted
+#: within seconds, at any hour.
+DEADLINE_TICK_SECONDS = 15
+STAFF_GROUP_TICK_SECONDS = 3
 
 
 async def serve(runtime: Runtime, *, console_user: str | None) -> None:
@@ -32,6 +37,9 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
         max_instances=1,
         coalesce=True,
     )
+    _every(scheduler, runtime.deadlines.run_once, DEADLINE_TICK_SECONDS)
+    if runtime.staff_group is not None:
+        _every(scheduler, runtime.staff_group.run_once, STAFF_GROUP_TICK_SECONDS)
     scheduler.start()
     await runtime.start_channels()
     _explain_channels(runtime)
@@ -52,6 +60,11 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
         scheduler.shutdown(wait=False)
         await runtime.stop_channels()
         await runtime.close()
+
+
+def _every(scheduler: AsyncIOScheduler, job: Callable[[], Awaitable[object]], seconds: int) -> None:
+    """One instance at a time; missed runs collapse into one (the rows are the truth)."""
+    scheduler.add_job(job, "interval", seconds=seconds, max_instances=1, coalesce=True)
 
 
 async def _console(runtime: Runtime, user_id: str, server: uvicorn.Server) -> None:

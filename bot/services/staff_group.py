@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.domain.alerts import StaffAlert
@@ -27,6 +28,7 @@ from bot.domain.complaints import (
     EscalationListing,
     MessageAuthor,
 )
+from bot.domain.media import MediaError
 from bot.domain.rules import CompanyRules
 from bot.domain.staff import StaffRole, StaffUser
 from bot.engine.types import IncomingMessage, MessageKind
@@ -107,7 +109,7 @@ class StaffDesk:
     async def act(self, chat_id: int, msg: IncomingMessage, photo: bytes | None) -> str | None:
         """Handle one recorded staff-group update once; the answer to post in the topic (None:
         nothing to say, or handled before). `msg.payload` is the topic's thread id."""
-        photo_path = self._media.save_image(photo) if photo is not None else None
+        photo_path = self._saved(photo)
         async with self._uow_factory() as uow:
             now = self._clock()
             if not await uow.inbox.complete(CHANNEL, msg.update_key, [], now):
@@ -115,6 +117,20 @@ class StaffDesk:
             answer = await self._act(uow, chat_id, msg, photo_path, now)
             await uow.commit()
             return answer
+
+    async def ignore(self, msg: IncomingMessage) -> None:
+        """Mark an update handled without acting on it (its sender may not act)."""
+        async with self._uow_factory() as uow:
+            await uow.inbox.complete(CHANNEL, msg.update_key, [], self._clock())
+            await uow.commit()
+
+    def _saved(self, photo: bytes | None) -> str | None:
+        if photo is None:
+            return None
+        try:
+            return self._media.save_image(photo)
+        except MediaError:
+            return None
 
     async def pending(self) -> list[IncomingMessage]:
         """Staff-group updates recorded but never handled (a crash or restart in between)."""
@@ -234,8 +250,8 @@ class StaffDesk:
             await uow.staff_group.release_topic(escalation_id)
             await uow.commit()
 
-    def photo_file(self, relative: str) -> str:
-        return str(self._media.path_of(relative))
+    def photo_file(self, relative: str) -> Path:
+        return self._media.path_of(relative)
 
     async def _title(self, uow: UnitOfWork, listing: EscalationListing) -> str:
         """「1栋-1-0101 · TS-12 · 张伟」: the home, the complaint (or escalation) number, who."""
