@@ -383,9 +383,7 @@ class FakeTelegram:
         chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
         status = self.members[chat_id].get(user_id, "left")
         member: dict[str, Any] = {"status": status, "user": user(user_id)}
-        if status == "restricted":
-            member.update(is_member=True, until_date=0)
-        return member
+        return {**member, **_MEMBER_FIELDS.get(status, {})}
 
     async def _api_getFile(self, params: dict[str, Any]) -> Any:
         stored = self._files.get(str(params.get("file_id")))
@@ -395,6 +393,32 @@ class FakeTelegram:
         file_id = str(params["file_id"])
         size = self._declared_sizes.get(file_id, len(content))
         return {"file_id": file_id, "file_unique_id": file_id, "file_size": size, "file_path": path}
+
+
+#: What Telegram's ChatMember objects carry beside status and user, per status.
+_ADMIN_RIGHTS = dict.fromkeys(
+    (
+        "can_be_edited can_manage_chat can_delete_messages can_manage_video_chats "
+        "can_restrict_members can_promote_members can_change_info can_invite_users "
+        "can_post_stories can_edit_stories can_delete_stories can_manage_topics"
+    ).split(),
+    True,
+)
+_MEMBER_RIGHTS = dict.fromkeys(
+    (
+        "can_send_messages can_send_audios can_send_documents can_send_photos "
+        "can_send_videos can_send_video_notes can_send_voice_notes can_send_polls "
+        "can_send_other_messages can_add_web_page_previews can_change_info "
+        "can_invite_users can_pin_messages can_manage_topics"
+    ).split(),
+    True,
+)
+_MEMBER_FIELDS: dict[str, dict[str, Any]] = {
+    "creator": {"is_anonymous": False},
+    "administrator": {"is_anonymous": False, **_ADMIN_RIGHTS},
+    "restricted": {"is_member": True, "until_date": 0, **_MEMBER_RIGHTS},
+    "kicked": {"until_date": 0},
+}
 
 
 # -- updates as Telegram shapes them ---------------------------------------------------------
