@@ -397,20 +397,39 @@ class FakeTelegram:
 
 #: What Telegram's ChatMember objects carry beside status and user, per status.
 _ADMIN_RIGHTS = dict.fromkeys(
-    (
-        "can_be_edited can_manage_chat can_delete_messages can_manage_video_chats "
-        "can_restrict_members can_promote_members can_change_info can_invite_users "
-        "can_post_stories can_edit_stories can_delete_stories can_manage_topics"
-    ).split(),
+    [
+        "can_be_edited",
+        "can_manage_chat",
+        "can_delete_messages",
+        "can_manage_video_chats",
+        "can_restrict_members",
+        "can_promote_members",
+        "can_change_info",
+        "can_invite_users",
+        "can_post_stories",
+        "can_edit_stories",
+        "can_delete_stories",
+        "can_manage_topics",
+    ],
     True,
 )
 _MEMBER_RIGHTS = dict.fromkeys(
-    (
-        "can_send_messages can_send_audios can_send_documents can_send_photos "
-        "can_send_videos can_send_video_notes can_send_voice_notes can_send_polls "
-        "can_send_other_messages can_add_web_page_previews can_change_info "
-        "can_invite_users can_pin_messages can_manage_topics"
-    ).split(),
+    [
+        "can_send_messages",
+        "can_send_audios",
+        "can_send_documents",
+        "can_send_photos",
+        "can_send_videos",
+        "can_send_video_notes",
+        "can_send_voice_notes",
+        "can_send_polls",
+        "can_send_other_messages",
+        "can_add_web_page_previews",
+        "can_change_info",
+        "can_invite_users",
+        "can_pin_messages",
+        "can_manage_topics",
+    ],
     True,
 )
 _MEMBER_FIELDS: dict[str, dict[str, Any]] = {
