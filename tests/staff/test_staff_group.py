@@ -4,12 +4,14 @@ worker and the deadline watcher with an injected clock."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from bot.app.bootstrap import Runtime, staff_desk
@@ -19,7 +21,7 @@ from bot.domain.staff import StaffRole
 from bot.scheduler.deadlines import DeadlineWatcher
 from bot.services.staff import link_telegram
 from bot.storage.models import AuditLog, ProcessedUpdate
-from bot.testing.fake_telegram import FakeTelegram, text_update, topic_update
+from bot.testing.fake_telegram import FakeTelegram, photo_update, text_update, topic_update
 from tests.e2e.conftest import fake  # noqa: F401  (fixture)
 from tests.e2e.test_telegram_conversation import Owner, texts_to
 from tests.e2e.test_wechat import (  # noqa: F401  (fixtures)
@@ -182,6 +184,21 @@ async def test_a_telegram_complaint_gets_a_topic_and_staff_answer_claim_and_clos
     new = [call.params["text"] for call in fake.sent_to(TELEGRAM_OWNER)[before:]]
     assert new == ["客服王芳：已安排维修，今天下午修好"]
 
+    # Photos both ways: the owner's appears in the topic, a staff photo reaches the owner.
+    fake.push_update(photo_update(TELEGRAM_OWNER, fake.add_file(jpeg("blue")), "门禁照片"))
+    await eventually(lambda: _owner_said(runtime, "门禁照片"))
+    await group.run_once()
+    [shown] = [c for c in fake.in_topic(GROUP, thread_id) if c.method == "sendPhoto"]
+    assert shown.params["caption"] == "业主：门禁照片" and shown.files
+    staff_photo = topic_update(
+        GROUP, AGENT_TG, "修好后的门禁", thread_id, photo_file_id=fake.add_file(jpeg("green"))
+    )
+    update_id = fake.push_update(staff_photo)
+    await eventually(lambda: handled(runtime, update_id))
+    await runtime.outbox.run_once()
+    [relayed] = [c for c in fake.sent_to(TELEGRAM_OWNER) if c.method == "sendPhoto"]
+    assert relayed.params["caption"] == "客服王芳：修好后的门禁" and relayed.files
+
     await staff_says(runtime, fake, AGENT_TG, "/close", thread_id, expect="已结束本次人工服务")
     await runtime.outbox.run_once()
     assert "结束本次人工服务" in texts_to(fake, TELEGRAM_OWNER, before)
@@ -195,6 +212,12 @@ async def test_a_telegram_complaint_gets_a_topic_and_staff_answer_claim_and_clos
         ).all()
     assert listing.escalation.closed_by == "staff:wangfang"
     assert {"escalation_claim", "escalation_reply", "escalation_close"} <= set(actions)
+
+
+def jpeg(colour: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(out, "JPEG")
+    return out.getvalue()
 
 
 async def _owner_said(runtime: Runtime, text: str) -> bool:
