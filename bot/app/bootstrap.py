@@ -131,6 +131,8 @@ def build_runtime(
     link = message_link(settings.public_base_url, settings.secret_key, clock)
     outbox = OutboxWorker(engine.uow_factory, services.gateways, clock, link)
     deadlines = DeadlineWatcher(engine.uow_factory, clock)
+    # Only a Telegram channel built with a staff desk has one (channels are imported lazily,
+    # so the attribute is asked for rather than the class).
     staff_group = next(
         (group for channel in channels if (group := getattr(channel, "staff_group", None))),
         None,

@@ -67,7 +67,8 @@ class OwnerPost:
 
 @dataclass(frozen=True)
 class TopicWork:
-    """What a topic needs now: creating (`title`, when `thread_id` is None) and new messages."""
+    """What a topic needs now: creating (with `title`, when `thread_id` is None) and the owner
+    messages not shown yet."""
 
     escalation_id: int
     thread_id: int | None
@@ -228,7 +229,7 @@ class StaffDesk:
                     if m.author_kind is MessageAuthor.OWNER
                 ]
                 if topic.thread_id is None or posts:
-                    title = await self._title(uow, listing)
+                    title = await self._title(uow, listing) if topic.thread_id is None else ""
                     work.append(TopicWork(topic.escalation_id, topic.thread_id, title, posts))
                 else:
                     await uow.staff_group.release_topic(topic.escalation_id)

@@ -71,10 +71,16 @@ class StaffGroupRepository:
             )
 
     async def claim_topics(self, chat_id: int, now: datetime, lease: timedelta) -> list[Topic]:
-        """Topics of this chat with nothing else working on them, leased to the caller."""
-        free = select(TopicRow.escalation_id).where(
-            TopicRow.chat_id == chat_id,
-            or_(TopicRow.lease_until.is_(None), TopicRow.lease_until < now),
+        """Topics of open escalations in this chat with nothing else working on them, leased
+        to the caller (a closed escalation's topic gets nothing new)."""
+        free = (
+            select(TopicRow.escalation_id)
+            .join(EscalationRow, EscalationRow.id == TopicRow.escalation_id)
+            .where(
+                TopicRow.chat_id == chat_id,
+                EscalationRow.status != EscalationStatus.CLOSED.value,
+                or_(TopicRow.lease_until.is_(None), TopicRow.lease_until < now),
+            )
         )
         claimed = []
         for escalation_id in (await self.session.execute(free)).scalars().all():
