@@ -115,7 +115,7 @@ async def staff_says(
     text: str,
     thread_id: int | None,
     expect: str | None = None,
-) -> None:
+) -> int:
     """Post in the group; wait for the bot's answer in the topic (or for the update to be
     handled, when no answer is expected)."""
     seen = len(fake.in_topic(GROUP, thread_id))
@@ -130,6 +130,7 @@ async def staff_says(
             )
         )
     await eventually(lambda: handled(runtime, update_id))
+    return update_id
 
 
 async def handled(runtime: Runtime, update_id: int) -> bool:
@@ -242,10 +243,15 @@ async def test_a_reply_in_the_topic_reaches_a_wechat_owner_as_customer_service_m
     assert "人工 #" in name
     assert "业主：楼上装修太吵了" in topic_texts(fake, thread_id)
 
-    await staff_says(runtime, fake, AGENT_TG, "我们马上联系楼上", thread_id)
+    update_id = await staff_says(runtime, fake, AGENT_TG, "我们马上联系楼上", thread_id)
+    fake.replay(update_id)  # Telegram delivers it again: recorded once, relayed once
+    await fake.wait_until(lambda: fake.acknowledged_below > update_id)
+    await runtime.outbox.run_once()
     await runtime.outbox.run_once()
     bodies = [json.dumps(call.body, ensure_ascii=False) for call in wechat.api.calls(CUSTOM)]
     assert any("客服王芳正在为您服务" in body for body in bodies)  # replying claimed it
+    relayed = [b for b in bodies if "我们马上联系楼上" in b]
+    assert len(relayed) == 1
     assert wechat.api.calls(CUSTOM)[-1].body["text"]["content"] == "客服王芳：我们马上联系楼上"
 
 
