@@ -69,6 +69,10 @@ async def request_person(
     An emergency (the deadline watcher alerts the on-duty staff at any hour) is one too."""
     existing = await uow.escalations.open_for_account(account_id)
     if existing is not None:
+        if reason is EscalationReason.EMERGENCY and existing.reason is not reason:
+            # Danger while already waiting for a person: the on-duty staff must hear of it.
+            await uow.escalations.mark_emergency(existing.id)
+            existing = await _existing(uow, existing.id)
         return existing, False
     due = rules.complaint.first_reply_due(now.astimezone(tz), rules.service_hours)
     escalation = await uow.escalations.add(
