@@ -18,8 +18,10 @@ from bot.app.bootstrap import Runtime, staff_desk
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.staff_group import StaffGroup
 from bot.domain.staff import StaffRole
+from bot.engine.types import IncomingMessage, MessageKind
 from bot.scheduler.deadlines import DeadlineWatcher
 from bot.services.staff import link_telegram
+from bot.services.staff_group import CHANNEL
 from bot.storage.models import AuditLog, ProcessedUpdate
 from bot.testing.fake_telegram import FakeTelegram, photo_update, text_update, topic_update
 from tests.e2e.conftest import fake  # noqa: F401  (fixture)
@@ -36,7 +38,7 @@ from tests.e2e.test_wechat import (  # noqa: F401  (fixtures)
 )
 from tests.fakes.telegram_harness import RecordingSleep, eventually, running
 from tests.staff.support import make_staff
-from tests.support import FakeClock
+from tests.support import Chat, FakeClock
 
 GROUP = -1001234567890
 AGENT_TG, SUPERVISOR_TG, ADMIN_TG, STRANGER_TG, LEFT_TG = 7001, 7002, 7003, 7999, 7004
@@ -73,6 +75,11 @@ async def telegram(
     fake: FakeTelegram,  # noqa: F811
     staff: None,
 ) -> AsyncIterator[TelegramChannel]:
+    async with running(group_channel(runtime, fake)) as channel:
+        yield channel
+
+
+def group_channel(runtime: Runtime, fake: FakeTelegram) -> TelegramChannel:  # noqa: F811
     settings = runtime.settings.model_copy(
         update={
             "telegram_token": fake.token,
@@ -87,8 +94,7 @@ async def telegram(
         staff_desk=staff_desk(settings, runtime.engine, runtime.uow),
     )
     runtime.services.gateways[channel.name] = channel
-    async with running(channel):
-        yield channel
+    return channel
 
 
 def group_of(channel: TelegramChannel) -> StaffGroup:
@@ -388,3 +394,31 @@ async def test_an_emergency_alerts_the_on_duty_staff_at_any_hour(
         c.params["text"] for c in fake.in_topic(GROUP, thread_id) if "紧急情况" in c.params["text"]
     ]
     assert "值班客服" in alert and "王芳" in alert
+
+
+async def test_a_staff_update_recorded_before_a_crash_is_handled_at_the_next_start(
+    fake: FakeTelegram,  # noqa: F811
+    staff: None,
+    chat: Chat,
+    runtime: Runtime,
+) -> None:
+    await chat.say("人工")
+    async with running(group_channel(runtime, fake)) as channel:
+        await group_of(channel).run_once()
+    thread_id, _ = the_topic(fake)
+    # Recorded (Telegram was told it arrived), then the process died before handling it.
+    claim = IncomingMessage(
+        channel=CHANNEL,
+        user_id=str(AGENT_TG),
+        update_key="4242",
+        kind=MessageKind.TEXT,
+        text="/claim",
+        payload=str(thread_id),
+    )
+    assert not (await runtime.engine.record(claim)).duplicate
+    async with running(group_channel(runtime, fake)):
+        await eventually(lambda: handled(runtime, 4242))
+    async with runtime.uow() as uow:
+        [listing] = await uow.escalations.listing()
+    assert listing.escalation.assigned_to == "wangfang"
+    assert "客服王芳已认领" in topic_texts(fake, thread_id)
