@@ -148,8 +148,7 @@ class StaffDesk:
         now: datetime,
     ) -> str | None:
         staff = await staff_for_telegram_user(uow, int(msg.user_id))
-        command, _, rest = msg.text.strip().partition(" ")
-        command = command.partition("@")[0].casefold()
+        command, _ = _command_of(msg.text)
         if staff is None:
             if msg.kind is MessageKind.TEXT and not command.startswith("/") and not msg.payload:
                 return None  # chatter in the General topic
@@ -162,7 +161,7 @@ class StaffDesk:
         if escalation_id is None:
             return self.t("no_topic") if command.startswith("/") else None
         try:
-            return await self._command(uow, escalation_id, staff, command, rest, photo_path, now)
+            return await self._command(uow, escalation_id, staff, msg.text, photo_path, now)
         except (EscalationError, ComplaintError) as error:
             return self.t("refused", reason=self.t(f"reason_{error.reason}"))
 
@@ -171,11 +170,12 @@ class StaffDesk:
         uow: UnitOfWork,
         escalation_id: int,
         staff: StaffUser,
-        command: str,
-        rest: str,
+        text: str,
         photo_path: str | None,
         now: datetime,
     ) -> str | None:
+        """A command, else the text (as written) and photo are a reply to the owner."""
+        command, rest = _command_of(text)
         texts = self._texts
         if command == "/claim":
             await escalations.claim(uow, texts, escalation_id, staff, now)
@@ -187,7 +187,6 @@ class StaffDesk:
             return await self._grade(uow, escalation_id, staff, rest, now)
         if command.startswith("/"):
             return self.t("help")
-        text = f"{command} {rest}".strip() if command else rest.strip()
         await escalations.reply(uow, texts, escalation_id, staff, text, now, photo_path)
         return None
 
@@ -304,3 +303,12 @@ class StaffDesk:
                 posts.append(AlertPost(alert, topic.thread_id if topic else None, text))
             await uow.commit()
             return posts
+
+
+def _command_of(text: str) -> tuple[str, str]:
+    """(`/claim`, rest) of `/Claim@OwnerServiceBot rest`; ("", text) when it is no command."""
+    text = text.strip()
+    if not text.startswith("/"):
+        return "", text
+    command, _, rest = text.partition(" ")
+    return command.partition("@")[0].casefold(), rest

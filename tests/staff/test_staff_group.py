@@ -206,7 +206,9 @@ async def test_a_telegram_complaint_gets_a_topic_and_staff_answer_claim_and_clos
     [relayed] = [c for c in fake.sent_to(TELEGRAM_OWNER) if c.method == "sendPhoto"]
     assert relayed.params["caption"] == "客服王芳：修好后的门禁" and relayed.files
 
-    await staff_says(runtime, fake, AGENT_TG, "/close", thread_id, expect="已结束本次人工服务")
+    await staff_says(
+        runtime, fake, AGENT_TG, "/Close@OwnerServiceBot", thread_id, expect="已结束本次人工服务"
+    )
     await runtime.outbox.run_once()
     assert "结束本次人工服务" in texts_to(fake, TELEGRAM_OWNER, before)
     await owner.says("屋面防水保修几年", expect="5年")  # the bot answers again
@@ -249,16 +251,16 @@ async def test_a_reply_in_the_topic_reaches_a_wechat_owner_as_customer_service_m
     assert "人工 #" in name
     assert "业主：楼上装修太吵了" in topic_texts(fake, thread_id)
 
-    update_id = await staff_says(runtime, fake, AGENT_TG, "我们马上联系楼上", thread_id)
+    update_id = await staff_says(runtime, fake, AGENT_TG, "OK 我们马上联系楼上", thread_id)
     fake.replay(update_id)  # Telegram delivers it again: recorded once, relayed once
     await fake.wait_until(lambda: fake.acknowledged_below > update_id)
     await runtime.outbox.run_once()
     await runtime.outbox.run_once()
     bodies = [json.dumps(call.body, ensure_ascii=False) for call in wechat.api.calls(CUSTOM)]
     assert any("客服王芳正在为您服务" in body for body in bodies)  # replying claimed it
-    relayed = [b for b in bodies if "我们马上联系楼上" in b]
+    relayed = [b for b in bodies if "OK 我们马上联系楼上" in b]
     assert len(relayed) == 1
-    assert wechat.api.calls(CUSTOM)[-1].body["text"]["content"] == "客服王芳：我们马上联系楼上"
+    assert wechat.api.calls(CUSTOM)[-1].body["text"]["content"] == "客服王芳：OK 我们马上联系楼上"
 
 
 async def test_only_linked_members_of_the_group_act(
