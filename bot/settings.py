@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     #: `off` lifts our own rate limiting, for benchmarks against a fake Bot API only: never in
     #: production, where Telegram answers excess with 429 (logged loudly at start).
     telegram_pacing: Literal["on", "off"] = "on"
+    #: The staff group: a Telegram forum supergroup (id like -100…) the bot is an admin of, with
+    #: one topic per escalation. Unset: no staff group (the console and the API still work).
+    staff_telegram_chat_id: int | None = None
 
     wechat_app_id: str | None = None
     wechat_app_secret: str | None = None

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,8 +28,10 @@ from bot.i18n import Texts
 from bot.media import MediaStore
 from bot.pages.messages import message_link
 from bot.pages.surveys import survey_link
+from bot.scheduler.deadlines import DeadlineWatcher
 from bot.scheduler.outbox import OutboxWorker
 from bot.scheduler.surveys import SurveyJobs
+from bot.services.staff_group import StaffDesk
 from bot.settings import Settings, SettingsError
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
@@ -43,6 +46,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class Ticking(Protocol):
+    """A job the scheduler runs every few seconds."""
+
+    async def run_once(self) -> object: ...
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -51,9 +60,12 @@ class Runtime:
     engine: Engine
     outbox: OutboxWorker
     surveys: SurveyJobs
+    deadlines: DeadlineWatcher
     channels: list[ChannelAdapter] = field(default_factory=list)
     #: The terminal chat of `demo` and `run --console`, when asked for.
     console: ConsoleChannel | None = None
+    #: The Telegram staff group's relay (topics, owner messages, alerts), when configured.
+    staff_group: Ticking | None = None
 
     def uow(self) -> UnitOfWork:
         return self.engine.uow_factory()
@@ -135,7 +147,25 @@ def build_runtime(
     for gateway in gateways:
         services.gateways[gateway.name] = gateway
     surveys = SurveyJobs(engine.uow_factory, services)
-    return Runtime(settings, db, services, engine, outbox, surveys, channels, console)
+    deadlines = DeadlineWatcher(engine.uow_factory, clock)
+    # Only a Telegram channel built with a staff desk has one (channels are imported lazily,
+    # so the attribute is asked for rather than the class).
+    staff_group = next(
+        (group for channel in channels if (group := getattr(channel, "staff_group", None))),
+        None,
+    )
+    return Runtime(
+        settings,
+        db,
+        services,
+        engine,
+        outbox,
+        surveys,
+        deadlines,
+        channels,
+        console,
+        staff_group,
+    )
 
 
 def _quiet_hours(settings: Settings) -> QuietHours | None:
@@ -153,7 +183,14 @@ def build_channels(
     if settings.telegram_enabled:
         from bot.channels.telegram.channel import TelegramChannel
 
-        channels.append(TelegramChannel(settings, engine))
+        channels.append(
+            TelegramChannel(
+                settings,
+                engine,
+                staff_desk=staff_desk(settings, engine, uow_factory),
+                max_photo_bytes=engine.services.rules.max_photo_bytes,
+            )
+        )
     if settings.wechat_enabled:
         from bot.channels.wechat.channel import WeChatChannel
 
@@ -167,3 +204,15 @@ def build_channels(
             )
         )
     return channels
+
+
+def staff_desk(
+    settings: Settings, engine: Engine, uow_factory: Callable[[], UnitOfWork]
+) -> StaffDesk | None:
+    """The staff group's use cases, when STAFF_TELEGRAM_CHAT_ID names one."""
+    if settings.staff_telegram_chat_id is None:
+        return None
+    services = engine.services
+    return StaffDesk(
+        uow_factory, services.rules, services.texts, services.media, services.clock, settings.tz
+    )

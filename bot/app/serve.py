@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,6 +23,10 @@ log = logging.getLogger(__name__)
 SURVEY_TICK_SECONDS = 60
 #: The daily revisit scan, local time: after the default quiet hours (QUIET_HOURS 21:00–08:00).
 REVISIT_SCAN_HOUR = 9
+#: The deadline watcher and the staff group's relay: a 一级 complaint or an emergency is alerted
+#: within seconds, at any hour.
+DEADLINE_TICK_SECONDS = 15
+STAFF_GROUP_TICK_SECONDS = 3
 
 
 async def serve(runtime: Runtime, *, console_user: str | None) -> None:
@@ -38,6 +43,9 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
         coalesce=True,
     )
     _survey_jobs(scheduler, runtime)
+    _every(scheduler, runtime.deadlines.run_once, DEADLINE_TICK_SECONDS)
+    if runtime.staff_group is not None:
+        _every(scheduler, runtime.staff_group.run_once, STAFF_GROUP_TICK_SECONDS)
     scheduler.start()
     await runtime.start_channels()
     await runtime.outbox.start()
@@ -72,6 +80,11 @@ def _survey_jobs(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
         jobs.send_due, "interval", seconds=SURVEY_TICK_SECONDS, max_instances=1, coalesce=True
     )
     scheduler.add_job(jobs.daily, "cron", hour=REVISIT_SCAN_HOUR, max_instances=1, coalesce=True)
+
+
+def _every(scheduler: AsyncIOScheduler, job: Callable[[], Awaitable[object]], seconds: int) -> None:
+    """One instance at a time; missed runs collapse into one (the rows are the truth)."""
+    scheduler.add_job(job, "interval", seconds=seconds, max_instances=1, coalesce=True)
 
 
 async def _console(runtime: Runtime, user_id: str, server: uvicorn.Server) -> None:

@@ -1,4 +1,4 @@
-"""`python -m bot staff create-admin|add|role|deactivate|list`: staff accounts.
+"""`python -m bot staff create-admin|add|role|link|deactivate|list`: staff accounts.
 
 Passwords come from standard input (`--password-stdin`), never from the command line where
 `ps` and the shell history would keep them; in a terminal the command asks for it instead.
@@ -35,6 +35,14 @@ def add_commands(commands: SubParsers[argparse.ArgumentParser]) -> None:
     role.add_argument("--username", required=True)
     role.add_argument("--role", required=True, choices=[role.value for role in StaffRole])
     role.set_defaults(func=_role)
+    link = actions.add_parser(
+        "link", help="link (or with --unlink, unlink) a Telegram user for the staff group"
+    )
+    link.add_argument("--username", required=True)
+    who = link.add_mutually_exclusive_group(required=True)
+    who.add_argument("--telegram-user-id", type=int, help="as the staff group tells them")
+    who.add_argument("--unlink", action="store_true")
+    link.set_defaults(func=_link)
     deactivate = actions.add_parser("deactivate", help="stop an account (its tokens stop too)")
     deactivate.add_argument("--username", required=True)
     deactivate.set_defaults(func=_deactivate)
@@ -98,6 +106,22 @@ def _role(args: argparse.Namespace) -> int:
             )
             await uow.commit()
         print(f"{user.username} is now {user.role.value}")
+        return 0
+
+    return _refusing(work)
+
+
+def _link(args: argparse.Namespace) -> int:
+    async def work(runtime: Runtime) -> int:
+        from bot.services.staff import link_telegram
+
+        telegram_user_id = None if args.unlink else args.telegram_user_id
+        async with runtime.uow() as uow:
+            user = await link_telegram(
+                uow, args.username, telegram_user_id, CLI_ACTOR, runtime.services.clock()
+            )
+            await uow.commit()
+        print(f"{user.username} is linked to Telegram user {user.telegram_user_id or '(none)'}")
         return 0
 
     return _refusing(work)

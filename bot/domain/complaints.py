@@ -80,6 +80,8 @@ class EscalationReason(enum.StrEnum):
     HUMAN_REQUESTED = "human_requested"
     #: A low survey or revisit score that could not reopen a ticket (domain §5).
     LOW_SCORE = "low_score"
+    #: Danger now (bot/handlers/emergency.py): the on-duty staff are alerted at any hour.
+    EMERGENCY = "emergency"
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from bot.domain.alerts import AlertRules
 from bot.domain.binding import BindingLimits
 from bot.domain.certificates import CertificateRules
 from bot.domain.complaints import ComplaintRules
@@ -63,6 +64,8 @@ class CompanyRules:
     complaint: ComplaintRules
     certificate: CertificateRules
     survey: SurveyRules
+    #: Who the deadline watcher's alerts are for (staff_alerts).
+    alerts: AlertRules
     #: The largest photo an owner may send (repair.max_photo_bytes).
     max_photo_bytes: int
     #: DEFAULT and SAMPLE values owners see, until the company signs them off.
@@ -83,6 +86,7 @@ class CompanyRules:
             complaint=ComplaintRules.from_config(section(raw, "complaint")),
             certificate=CertificateRules.from_config(section(raw, "certificate")),
             survey=SurveyRules.from_config(section(raw, "survey")),
+            alerts=AlertRules.from_config(section(raw, "staff_alerts")),
             max_photo_bytes=max_photo_bytes,
             awaiting_sign_off=pending_values(raw),
         )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain.complaints import Escalation, EscalationStatus
+from bot.domain.complaints import Escalation, EscalationReason, EscalationStatus
 from bot.engine.context import Context
 from bot.engine.flow import Flow, Outcome, pressed
 from bot.engine.ports import MediaError
@@ -36,6 +36,8 @@ from bot.services.escalations import (
     request_person,
 )
 
+#: What bot/handlers/emergency.py (and the understanding of "漏水了!") hands over with.
+EMERGENCY_INTENT = "emergency"
 #: Typed words that end a hand-off (the button does the same).
 END_WORDS = frozenset({"结束人工服务", "结束人工", "结束服务", "结束", "end", "/end", "/cancel"})
 
@@ -59,6 +61,9 @@ class HandoffFlow(Flow):
             ctx.account.owner_id,
             ctx.now,
             ctx.services.settings.tz,
+            EscalationReason.EMERGENCY
+            if ctx.prefill.get("intent") == EMERGENCY_INTENT
+            else EscalationReason.HUMAN_REQUESTED,
         )
         said = str(ctx.prefill.get("description", "")).strip()
         if said:

@@ -63,12 +63,17 @@ async def request_person(
     owner_id: int | None,
     now: datetime,
     tz: ZoneInfo,
+    reason: EscalationReason = EscalationReason.HUMAN_REQUESTED,
 ) -> tuple[Escalation, bool]:
-    """The account's open escalation, or a new one due at the first-reply time; True if new."""
+    """The account's open escalation, or a new one due at the first-reply time; True if new.
+    An emergency (the deadline watcher alerts the on-duty staff at any hour) is one too."""
     existing = await uow.escalations.open_for_account(account_id)
     if existing is not None:
+        if reason is EscalationReason.EMERGENCY and existing.reason is not reason:
+            # Danger while already waiting for a person: the on-duty staff must hear of it.
+            await uow.escalations.mark_emergency(existing.id)
+            existing = await _existing(uow, existing.id)
         return existing, False
-    reason = EscalationReason.HUMAN_REQUESTED
     return await _waiting(uow, rules, account_id, owner_id, reason, now, tz), True
 
 

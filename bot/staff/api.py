@@ -35,7 +35,7 @@ from bot.domain.staff import StaffError, StaffRole, StaffUser
 from bot.domain.tickets import IllegalTransition, TicketError, TicketStatus
 from bot.engine.context import Services
 from bot.engine.ports import MediaError
-from bot.services import certificates, complaints, escalations, staff_tickets
+from bot.services import alerts, certificates, complaints, escalations, staff_tickets
 from bot.services.staff import (
     TOKEN_VALID_FOR,
     NewStaff,
@@ -48,6 +48,7 @@ from bot.services.staff import (
 )
 from bot.staff.schemas import (
     MAX_ID,
+    AlertOut,
     BulkStageIn,
     CertificateOut,
     ComplaintOut,
@@ -380,6 +381,14 @@ def router(uow_factory: Callable[[], UnitOfWork], services: Services) -> APIRout
             return TicketOut.of(shown.ticket, shown.events)
 
         return await write(work)
+
+    # --- alerts ---------------------------------------------------------------------------
+
+    @api.get("/alerts", response_model=list[AlertOut], tags=["escalations"])
+    async def list_alerts(user: Agent, limit: Limit = 200) -> list[AlertOut]:
+        """The deadline watcher's alerts, newest first."""
+        async with uow_factory() as uow:
+            return [AlertOut.of(alert) for alert in await alerts.list_alerts(uow, limit)]
 
     # --- complaints -----------------------------------------------------------------------
 

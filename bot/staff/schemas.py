@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints
 
+from bot.domain.alerts import AlertKind, Audience, StaffAlert
 from bot.domain.certificates import CertificateCase
 from bot.domain.complaints import (
     ComplaintGrade,
@@ -326,3 +327,28 @@ class StageIn(BaseModel):
 
 class BulkStageIn(StageIn):
     ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=1000)
+
+
+class AlertOut(BaseModel):
+    """An alert the deadline watcher raised (once per escalation and kind)."""
+
+    id: int
+    escalation_id: int
+    #: overdue (not acknowledged by its deadline), complaint_g1, emergency.
+    kind: AlertKind
+    #: supervisor, management or on_duty (rules.yaml staff_alerts).
+    audience: Audience
+    created_at: datetime
+    #: When it was posted in the Telegram staff group; null when not (yet).
+    posted_at: datetime | None
+
+    @classmethod
+    def of(cls, alert: StaffAlert) -> AlertOut:
+        return cls(
+            id=alert.id,
+            escalation_id=alert.escalation_id,
+            kind=alert.kind,
+            audience=alert.audience,
+            created_at=alert.created_at,
+            posted_at=alert.posted_at,
+        )

@@ -18,6 +18,7 @@ from bot.storage.repositories.inbox import InboxRepository
 from bot.storage.repositories.outbox import OutboxRepository
 from bot.storage.repositories.roster import RosterRepository
 from bot.storage.repositories.staff import StaffRepository
+from bot.storage.repositories.staff_group import StaffGroupRepository
 from bot.storage.repositories.surveys import SurveyRepository
 from bot.storage.repositories.tickets import TicketRepository
 from bot.storage.repositories.wechat import WeChatTokenRepository
@@ -44,6 +45,7 @@ class UnitOfWork:
         self.certificates = CertificateRepository(self.session)
         self.staff = StaffRepository(self.session)
         self.surveys = SurveyRepository(self.session)
+        self.staff_group = StaffGroupRepository(self.session)
         return self
 
     async def __aexit__(

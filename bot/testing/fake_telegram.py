@@ -49,7 +49,15 @@ JSON_FIELDS = {
     "entities",
     "caption_entities",
 }
-INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id"}
+INT_FIELDS = {
+    "chat_id",
+    "message_id",
+    "offset",
+    "limit",
+    "timeout",
+    "user_id",
+    "message_thread_id",
+}
 T = TypeVar("T")
 
 
@@ -135,6 +143,10 @@ class FakeTelegram:
         self._sent_per_chat: dict[int, int] = defaultdict(int)
         #: (time.monotonic(), chat_id) of every message accepted, for the push benchmark.
         self.sent_log: list[tuple[float, int]] = []
+        #: Forum supergroups: chat id → {thread id: topic name} (createForumTopic).
+        self.topics: dict[int, dict[int, str]] = defaultdict(dict)
+        #: chat id → {user id: status} for getChatMember; anyone else has "left".
+        self.members: dict[int, dict[int, str]] = defaultdict(dict)
         self._loop = asyncio.new_event_loop()
         self._changed = asyncio.Condition()
         # As a real server does: small answers are not held back by Nagle's algorithm. The
@@ -233,6 +245,14 @@ class FakeTelegram:
             call
             for call in list(self.calls)
             if call.method in ("sendMessage", "sendPhoto") and call.params.get("chat_id") == chat_id
+        ]
+
+    def in_topic(self, chat_id: int, thread_id: int | None) -> list[Call]:
+        """Messages and photos the bot sent into one forum topic (None: the General topic)."""
+        return [
+            call
+            for call in self.sent_to(chat_id)
+            if call.params.get("message_thread_id") == thread_id
         ]
 
     def pending_update_ids(self) -> list[int]:
@@ -363,22 +383,27 @@ class FakeTelegram:
         )
         return self._updates[:limit]
 
-    async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
         return await self._sent(params, {"text": params.get("text", "")})
 
-    async def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
         size = {"file_id": "sent-photo", "file_unique_id": "sent", "width": 1, "height": 1}
         fields: dict[str, Any] = {"photo": [size]}
         if params.get("caption"):
             fields["caption"] = params["caption"]
         return await self._sent(params, fields)
 
-    async def _sent(self, params: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    async def _sent(self, params: dict[str, Any], fields: dict[str, Any]) -> Any:
         chat_id = int(params["chat_id"])
         self._sent_per_chat[chat_id] += 1
         self.sent_log.append((time.monotonic(), chat_id))
         await self._notify()
         message = _message(next(self._message_ids), chat_id, fields, from_bot=True)
+        thread_id = params.get("message_thread_id")
+        if thread_id is not None:
+            if thread_id not in self.topics.get(chat_id, {}):
+                return _error(400, "Bad Request: message thread not found")
+            message.update(message_thread_id=thread_id, is_topic_message=True)
         markup = params.get("reply_markup")
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             message["reply_markup"] = markup  # Telegram echoes only inline keyboards
@@ -401,6 +426,23 @@ class FakeTelegram:
         self.webhook_url = ""
         return True
 
+    async def _api_createForumTopic(self, params: dict[str, Any]) -> Any:
+        """As Telegram: only in supergroups (negative ids), names of 1-128 characters."""
+        chat_id, name = int(params["chat_id"]), str(params.get("name", ""))
+        if chat_id >= 0:
+            return _error(400, "Bad Request: the chat is not a forum")
+        if not 1 <= len(name) <= 128:
+            return _error(400, "Bad Request: TOPIC_NAME_INVALID")
+        thread_id = next(self._message_ids)  # a topic is the id of its creation message
+        self.topics[chat_id][thread_id] = name
+        return {"message_thread_id": thread_id, "name": name, "icon_color": 7322096}
+
+    async def _api_getChatMember(self, params: dict[str, Any]) -> Any:
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        status = self.members[chat_id].get(user_id, "left")
+        member: dict[str, Any] = {"status": status, "user": user(user_id)}
+        return {**member, **_MEMBER_FIELDS.get(status, {})}
+
     async def _api_getFile(self, params: dict[str, Any]) -> Any:
         stored = self._files.get(str(params.get("file_id")))
         if stored is None:
@@ -411,6 +453,51 @@ class FakeTelegram:
         return {"file_id": file_id, "file_unique_id": file_id, "file_size": size, "file_path": path}
 
 
+#: What Telegram's ChatMember objects carry beside status and user, per status.
+_ADMIN_RIGHTS = dict.fromkeys(
+    [
+        "can_be_edited",
+        "can_manage_chat",
+        "can_delete_messages",
+        "can_manage_video_chats",
+        "can_restrict_members",
+        "can_promote_members",
+        "can_change_info",
+        "can_invite_users",
+        "can_post_stories",
+        "can_edit_stories",
+        "can_delete_stories",
+        "can_manage_topics",
+    ],
+    True,
+)
+_MEMBER_RIGHTS = dict.fromkeys(
+    [
+        "can_send_messages",
+        "can_send_audios",
+        "can_send_documents",
+        "can_send_photos",
+        "can_send_videos",
+        "can_send_video_notes",
+        "can_send_voice_notes",
+        "can_send_polls",
+        "can_send_other_messages",
+        "can_add_web_page_previews",
+        "can_change_info",
+        "can_invite_users",
+        "can_pin_messages",
+        "can_manage_topics",
+    ],
+    True,
+)
+_MEMBER_FIELDS: dict[str, dict[str, Any]] = {
+    "creator": {"is_anonymous": False},
+    "administrator": {"is_anonymous": False, **_ADMIN_RIGHTS},
+    "restricted": {"is_member": True, "until_date": 0, **_MEMBER_RIGHTS},
+    "kicked": {"until_date": 0},
+}
+
+
 # -- updates as Telegram shapes them ---------------------------------------------------------
 
 
@@ -419,6 +506,8 @@ def user(user_id: int, language: str = "zh-hans", name: str = "业主") -> dict[
 
 
 def _chat(chat_id: int, chat_type: str = "private") -> dict[str, Any]:
+    if chat_id < 0:
+        return {"id": chat_id, "type": "supergroup", "title": "员工群", "is_forum": True}
     return {"id": chat_id, "type": chat_type, "first_name": "业主"}
 
 
@@ -479,6 +568,34 @@ def callback_update(user_id: int, data: str, message_id: int = 77) -> dict[str, 
 def group_text_update(user_id: int, text: str) -> dict[str, Any]:
     message = _message(1, -100, {"text": text, "from": user(user_id)})
     message["chat"] = _chat(-100, "supergroup")
+    return {"message": message}
+
+
+def topic_update(
+    chat_id: int,
+    user_id: int,
+    text: str = "",
+    thread_id: int | None = None,
+    *,
+    photo_file_id: str | None = None,
+    name: str = "客服",
+) -> dict[str, Any]:
+    """A message in a forum supergroup: in a topic (`thread_id`), else in General."""
+    fields: dict[str, Any] = {"from": user(user_id, name=name)}
+    if photo_file_id is not None:
+        fields["photo"] = [
+            {"file_id": photo_file_id, "file_unique_id": "p", "width": 800, "height": 600}
+        ]
+        if text:
+            fields["caption"] = text
+    else:
+        fields["text"] = text
+    if thread_id is not None:
+        fields.update(message_thread_id=thread_id, is_topic_message=True)
+    message = _message(next(_incoming_message_ids), chat_id, fields)
+    if text.startswith("/") and photo_file_id is None:
+        command = text.split(" ", 1)[0]
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
     return {"message": message}
 
 

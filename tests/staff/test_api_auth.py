@@ -34,6 +34,7 @@ ROUTES = [
     ("GET", "/api/v1/tickets/9999", None, "agent"),
     ("POST", "/api/v1/tickets/9999/status", {"status": "accepted", "note": ""}, "agent"),
     ("POST", "/api/v1/tickets/9999/photos", PHOTOS, "agent"),
+    ("GET", "/api/v1/alerts", None, "agent"),
     ("GET", "/api/v1/complaints", None, "agent"),
     ("POST", "/api/v1/complaints/9999/grade", {"grade": "G2", "reason": "多户"}, "supervisor"),
     ("GET", "/api/v1/certificates", None, "agent"),

@@ -62,3 +62,25 @@ def test_refusals_are_one_line_with_a_failing_exit_code(env: dict[str, str]) -> 
     assert last_admin.returncode == 1 and "last active admin" in last_admin.stderr
     listing = staff("list", env=env)
     assert listing.stdout.count("\n") == 1  # only boss was created
+
+
+def test_a_staff_member_is_linked_to_the_telegram_staff_group(
+    env: dict[str, str],  # noqa: F811
+) -> None:
+    for name in ("wangfang", "lina"):
+        added = staff(
+            "add", "--username", name, "--role", "agent", "--password-stdin", env=env,
+            stdin="long-enough\n",
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+    linked = staff("link", "--username", "wangfang", "--telegram-user-id", "7001", env=env)
+    assert linked.returncode == 0 and "7001" in linked.stdout, linked.stderr
+    taken = staff("link", "--username", "lina", "--telegram-user-id", "7001", env=env)
+    assert taken.returncode == 1 and "is wangfang" in taken.stderr
+    unlinked = staff("link", "--username", "wangfang", "--unlink", env=env)
+    assert unlinked.returncode == 0 and "(none)" in unlinked.stdout
+    assert (
+        staff("link", "--username", "lina", "--telegram-user-id", "7001", env=env).returncode == 0
+    )
+    neither = staff("link", "--username", "lina", env=env)
+    assert neither.returncode == 2

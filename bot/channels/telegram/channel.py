@@ -32,9 +32,11 @@ from bot.channels.telegram.pacing import (
     shared_chat_buckets,
 )
 from bot.channels.telegram.sender import TelegramSender
+from bot.channels.telegram.staff_group import StaffGroup
 from bot.channels.telegram.webhook import webhook_router
 from bot.engine.ports import Answer, EnginePort, EngineUnavailable, MediaError, Push
 from bot.engine.types import IncomingMessage, Reply
+from bot.services.staff_group import StaffDesk
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,10 @@ class TelegramChannel:
         *,
         limits: TelegramLimits | None = None,
         sleep: Sleep = asyncio.sleep,
+        staff_desk: StaffDesk | None = None,
+        max_photo_bytes: int = 10 * 1024 * 1024,
     ) -> None:
+        """`staff_desk`: the staff group's use cases, when STAFF_TELEGRAM_CHAT_ID is set."""
         if not settings.telegram_token:
             raise SettingsError("TELEGRAM_TOKEN is not set")
         self._settings = settings
@@ -96,6 +101,17 @@ class TelegramChannel:
         self._queue = ChatQueue()
         self._downloads = httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT)
         self._task: asyncio.Task[None] | None = None
+        self.staff_group: StaffGroup | None = None
+        if staff_desk is not None and settings.staff_telegram_chat_id is not None:
+            self.staff_group = StaffGroup(
+                self.bot,
+                settings.staff_telegram_chat_id,
+                staff_desk,
+                engine,
+                self._queue,
+                self.fetch_media,
+                max_photo_bytes,
+            )
 
     @property
     def webhook_mode(self) -> bool:
@@ -147,11 +163,17 @@ class TelegramChannel:
     async def _run(self) -> None:
         await self._prepare()
         await self._catch_up()
+        if self.staff_group is not None:
+            await self.staff_group.catch_up()
         if not self.webhook_mode:
             await Poller(self.bot, self._accept, self._queue, self._sleep).run()
 
     async def _accept(self, update: Update) -> None:
-        """Record the update (EngineUnavailable propagates: do not acknowledge), then queue it."""
+        """Record the update (EngineUnavailable propagates: do not acknowledge), then queue it.
+        The staff group's updates go to its own handling, never to the owner flows."""
+        if self.staff_group is not None and self.staff_group.owns(update):
+            await self.staff_group.accept(update)
+            return
         msg = to_incoming(update)
         if msg is None:
             return

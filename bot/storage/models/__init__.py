@@ -18,6 +18,7 @@ from bot.storage.models.core import (
     Unit,
 )
 from bot.storage.models.staff import StaffLoginFailure, StaffUser
+from bot.storage.models.staff_group import StaffAlert, StaffTopic
 from bot.storage.models.surveys import Survey, SurveyAnswer, SurveyCampaign
 from bot.storage.models.tickets import Ticket, TicketCounter, TicketEvent
 from bot.storage.models.wechat import WeChatAccessToken
@@ -39,7 +40,9 @@ __all__ = [
     "OwnerUnit",
     "ProcessedUpdate",
     "Project",
+    "StaffAlert",
     "StaffLoginFailure",
+    "StaffTopic",
     "StaffUser",
     "Survey",
     "SurveyAnswer",

@@ -282,6 +282,13 @@ class EscalationRepository:
             closed_by=closed_by,
         )
 
+    async def mark_emergency(self, escalation_id: int) -> bool:
+        return await self._change(
+            escalation_id,
+            EscalationRow.status != EscalationStatus.CLOSED.value,
+            reason=EscalationReason.EMERGENCY.value,
+        )
+
     async def rate(self, escalation_id: int, satisfaction: Satisfaction) -> bool:
         """Only a closed escalation, only once."""
         return await self._change(
