@@ -6,60 +6,14 @@ whole message, in their language, and nothing to anyone with a forged or expired
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-import uvicorn
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from bot.app.bootstrap import Runtime
-from bot.app.http import create_app
 from bot.engine.types import Button, Reply, button_rows
 from bot.pages.messages import LINK_VALID_FOR, message_link
 from tests.support import Chat, FakeClock
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-async def base_url(runtime: Runtime) -> AsyncIterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no start event to await
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        await launched.close()
 
 
 async def _push(runtime: Runtime, chat: Chat, clock: FakeClock, reply: Reply) -> int:

