@@ -13,6 +13,8 @@ from playwright.async_api import Browser, Page
 
 from bot.app.bootstrap import Runtime
 from bot.domain.staff import StaffRole
+from bot.testing.fake_wechat_api import png_bytes
+from tests.integration.test_tickets import submit
 from tests.staff.support import PASSWORD, make_staff, pushes
 from tests.staff.test_api_flows import file_complaint
 from tests.support import Chat
@@ -74,3 +76,43 @@ async def test_an_agent_signs_in_claims_and_answers_an_escalation(
     await page.click("button:has-text('结束会话')")
     await page.wait_for_selector("#status.closed")
     assert "结束本次人工服务" in (await pushes(runtime, bound_chat))[-1]["text"]
+
+
+async def test_a_ticket_is_accepted_dispatched_started_and_completed_with_after_photos(
+    runtime: Runtime, bound_chat: Chat, base_url: str, browser: Browser, shots: Path
+) -> None:
+    await make_staff(runtime, "wangfang", StaffRole.AGENT, "王芳")
+    await submit(bound_chat, "plumbing", "厨房下水慢")
+    page = await signed_in(browser, base_url, "wangfang")
+    await page.click("header nav a[href='/console/tickets']")
+    row = page.locator("table.list tbody tr", has_text="给排水管道")
+    assert "已提交" in await row.inner_text()
+    await page.screenshot(path=shots / "tickets.png")
+    await row.locator("a").first.click()
+
+    await page.click("form.move-accepted button")
+    await page.wait_for_selector(".flash.ok")
+    await page.fill("form.move-dispatched input[name=assignee]", "李师傅")
+    await page.fill("form.move-dispatched input[name=appointment_at]", "2026-11-24T09:00")
+    await page.click("form.move-dispatched button")
+    await page.wait_for_selector("form.move-in_progress")
+    assert "👷 李师傅 · 🕘 2026-11-24 09:00" in (await pushes(runtime, bound_chat))[-1]["text"]
+    await page.click("form.move-in_progress button")
+    after = shots / "after.png"
+    after.write_bytes(png_bytes(64))
+    await page.fill("form.move-completed textarea", "已疏通下水管")
+    await page.set_input_files("form.move-completed input[type=file]", [after])
+    await page.click("form.move-completed button")
+    await page.wait_for_selector("form.move-closed")
+    completed = (await pushes(runtime, bound_chat))[-1]
+    assert "已疏通下水管" in completed["text"]
+    assert any(b[1].startswith("tickets:fixed:") for r in completed["buttons"] for b in r)
+    photo = page.locator(".timeline img.photo")
+    assert await photo.count() == 1
+    assert await photo.evaluate("img => img.naturalWidth") == 64  # served to staff
+
+    ticket_id = page.url.split("?")[0].rsplit("/", 1)[-1]
+    await bound_chat.press(f"tickets:notfixed:{ticket_id}")  # the owner's answer comes back
+    await page.reload()
+    assert "业主反馈：没修好" in await page.locator(".timeline").inner_text()
+    await page.screenshot(path=shots / "ticket.png", full_page=True)

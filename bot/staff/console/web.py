@@ -94,6 +94,10 @@ class Page:
     def t(self, key: str, **values: Any) -> str:
         return self.console.services.texts.get(f"console.{key}", self.lang, **values)
 
+    def x(self, key: str, **values: Any) -> str:
+        """A text of another namespace (a repair category's name, say)."""
+        return self.console.services.texts.get(key, self.lang, **values)
+
     def may(self, role: str) -> bool:
         return self.user is not None and self.user.role.allows(StaffRole(role))
 
