@@ -116,3 +116,83 @@ async def test_a_ticket_is_accepted_dispatched_started_and_completed_with_after_
     await page.reload()
     assert "业主反馈：没修好" in await page.locator(".timeline").inner_text()
     await page.screenshot(path=shots / "ticket.png", full_page=True)
+
+
+async def csrf_of(page: Page) -> str:
+    return str(await page.locator("input[name=csrf]").first.get_attribute("value"))
+
+
+async def test_forged_forms_and_too_low_a_role_are_refused_and_change_nothing(
+    runtime: Runtime, bound_chat: Chat, base_url: str, browser: Browser, shots: Path
+) -> None:
+    await make_staff(runtime, "wangfang", StaffRole.AGENT, "王芳")
+    await make_staff(runtime, "zhuguan", StaffRole.SUPERVISOR, "主管")
+    await file_complaint(bound_chat)
+    page = await signed_in(browser, base_url, "wangfang")
+    answer = await page.goto(f"{base_url}/console/escalations/1")
+    assert answer is not None
+    headers = answer.headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "script-src 'self'" in headers["content-security-policy"]
+    [session] = [c for c in await page.context.cookies() if c["name"] == "console_session"]
+    assert session["httpOnly"] and session["sameSite"] == "Lax"
+    assert await page.locator("form[action$=transfer]").count() == 0  # not an agent's action
+
+    forged = await page.request.post(f"{base_url}/console/escalations/1/claim", form={})
+    assert forged.status == 403
+    wrong = await page.request.post(
+        f"{base_url}/console/escalations/1/claim", form={"csrf": "0" * 64}
+    )
+    assert wrong.status == 403
+    token = await csrf_of(page)
+    transfer = await page.request.post(
+        f"{base_url}/console/escalations/1/transfer", form={"csrf": token, "to": "wangfang"}
+    )
+    assert transfer.status == 403 and "角色" in await transfer.text()
+    await page.reload()
+    assert "待接入" in await page.locator("#status").inner_text()  # nothing happened
+    assert not any("正在为您服务" in p["text"] for p in await pushes(runtime, bound_chat))
+
+    other = await browser.new_page()  # another session's token does not open this one
+    await other.goto(f"{base_url}/console/login")
+    pre_token = await csrf_of(other)
+    stolen = await other.request.post(
+        f"{base_url}/console/escalations/1/claim", form={"csrf": pre_token}
+    )
+    assert stolen.url.startswith(f"{base_url}/console/login")  # not signed in there
+    await page.goto(f"{base_url}/console/escalations/1")
+    await page.screenshot(path=shots / "conversation_waiting.png", full_page=True)
+
+    boss = await signed_in(browser, base_url, "zhuguan")
+    await boss.goto(f"{base_url}/console/escalations/1")
+    await boss.select_option("form[action$=transfer] select", "wangfang")
+    await boss.click("form[action$=transfer] button")
+    await boss.wait_for_selector(".flash.ok")
+    assert "wangfang" in await boss.locator(".facts").inner_text()
+
+    await page.click("form[action$=logout] button")
+    await page.wait_for_url("**/console/login")
+    await page.goto(f"{base_url}/console/inbox")
+    assert "/console/login" in page.url  # signed out
+
+
+async def test_password_guessing_locks_the_login_out(
+    runtime: Runtime, base_url: str, browser: Browser, shots: Path
+) -> None:
+    await make_staff(runtime, "wangfang", StaffRole.AGENT, "王芳")
+    page = await browser.new_page(viewport={"width": 1280, "height": 700})
+    await page.goto(f"{base_url}/console/login")
+    for _ in range(5):
+        await page.fill("input[name=username]", "wangfang")
+        await page.fill("input[name=password]", "wrong-password")
+        await page.click("button[type=submit]")
+        await page.wait_for_selector(".flash.error")
+        assert "用户名或密码错误" in await page.locator(".flash.error").inner_text()
+    await page.fill("input[name=username]", "wangfang")
+    await page.fill("input[name=password]", PASSWORD)  # even the right one, for now
+    async with page.expect_response("**/console/login") as answer:
+        await page.click("button[type=submit]")
+    assert (await answer.value).status == 429
+    assert "失败次数过多" in await page.locator(".flash.error").inner_text()
+    await page.screenshot(path=shots / "login_locked.png")
+    assert not [c for c in await page.context.cookies() if c["name"] == "console_session"]
