@@ -12,6 +12,7 @@ import pytest
 from playwright.async_api import Browser, Page
 
 from bot.app.bootstrap import Runtime
+from bot.app.demo_data import import_certificates_into
 from bot.domain.staff import StaffRole
 from bot.testing.fake_wechat_api import png_bytes
 from tests.integration.test_tickets import submit
@@ -196,3 +197,45 @@ async def test_password_guessing_locks_the_login_out(
     assert "失败次数过多" in await page.locator(".flash.error").inner_text()
     await page.screenshot(path=shots / "login_locked.png")
     assert not [c for c in await page.context.cookies() if c["name"] == "console_session"]
+
+
+async def test_a_supervisor_regrades_a_complaint_and_stages_are_set_in_bulk(
+    runtime: Runtime, bound_chat: Chat, base_url: str, browser: Browser, shots: Path
+) -> None:
+    await make_staff(runtime, "zhuguan", StaffRole.SUPERVISOR, "主管")
+    await file_complaint(bound_chat)
+    data = (runtime.settings.config_dir / "sample_certificates.csv").read_bytes()
+    assert (await import_certificates_into(runtime, data)).ok
+    page = await signed_in(browser, base_url, "zhuguan")
+    await page.click("header nav a[href='/console/complaints']")
+    row = page.locator("table.list tbody tr", has_text="物业收费不透明")
+    assert "三级" in await row.inner_text() and "系统建议" in await row.inner_text()
+    await row.locator("select[name=grade]").select_option("G2")
+    await row.locator("button").click()  # no reason: the browser asks for one first
+    assert "系统建议" in await page.locator("table.list tbody tr").first.inner_text()
+    await row.locator("input[name=reason]").fill("涉及多户，影响较大")
+    await row.locator("button").click()
+    await page.wait_for_selector(".flash.ok")
+    regraded = page.locator("table.list tbody tr", has_text="物业收费不透明")
+    assert "二级" in await regraded.inner_text()
+    assert "系统建议" not in await regraded.inner_text()
+    await page.screenshot(path=shots / "complaints.png", full_page=True)
+
+    await page.click("header nav a[href='/console/certificates']")
+    before = len(await pushes(runtime, bound_chat))
+    for home in ("1栋-1-0101", "3栋-3-0801"):  # 张伟's two homes
+        await page.locator("tbody tr", has_text=home).locator("input[name=ids]").check()
+    await page.select_option("#bulk .bulk select[name=stage]", "mortgage_registered")
+    await page.click("#bulk .bulk button")
+    await page.wait_for_selector(".flash.error")  # 3-0801 has no mortgage: all or none
+    assert "没有按揭" in await page.locator(".flash.error").inner_text()
+    assert len(await pushes(runtime, bound_chat)) == before
+    for home in ("1栋-1-0101", "3栋-3-0801"):
+        await page.locator("tbody tr", has_text=home).locator("input[name=ids]").check()
+    await page.select_option("#bulk .bulk select[name=stage]", "certificate_issued")
+    await page.click("#bulk .bulk button")
+    await page.wait_for_selector(".flash.ok")
+    for home in ("1栋-1-0101", "3栋-3-0801"):
+        assert "产权证已出证" in await page.locator("tbody tr", has_text=home).inner_text()
+    assert len(await pushes(runtime, bound_chat)) == before + 2
+    await page.screenshot(path=shots / "certificates.png", full_page=True)

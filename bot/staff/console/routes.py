@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from bot.engine.context import Services
 from bot.services.staff import TooManyAttempts, authenticate, issue_token
-from bot.staff.console import escalation_pages, ticket_pages
+from bot.staff.console import case_pages, escalation_pages, ticket_pages
 from bot.staff.console.session import (
     LANG_COOKIE,
     LANGUAGES,
@@ -45,6 +45,7 @@ def mount(app: FastAPI, uow_factory: Callable[[], UnitOfWork], services: Service
     app.include_router(sign_in_router(console))
     app.include_router(escalation_pages.router(console))
     app.include_router(ticket_pages.router(console))
+    app.include_router(case_pages.router(console))
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
 
     async def on_refusal(request: Request, exc: Exception) -> Response:
@@ -107,7 +108,8 @@ def sign_in_router(console: Console) -> APIRouter:
                 await uow.commit()
         except TooManyAttempts as exc:
             page = console.anonymous(request)
-            page.error = page.t("error_too_many_attempts")
+            minutes = int(exc.retry_after.total_seconds()) // 60
+            page.error = page.t("error_too_many_attempts", minutes=minutes)
             refusal = page.render("login.html", 429, next=target, csrf=sent)
             refusal.headers["Retry-After"] = str(int(exc.retry_after.total_seconds()))
             return refusal
