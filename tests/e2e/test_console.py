@@ -239,3 +239,29 @@ async def test_a_supervisor_regrades_a_complaint_and_stages_are_set_in_bulk(
         assert "产权证已出证" in await page.locator("tbody tr", has_text=home).inner_text()
     assert len(await pushes(runtime, bound_chat)) == before + 2
     await page.screenshot(path=shots / "certificates.png", full_page=True)
+
+
+async def test_the_dashboard_charts_what_waits_and_what_came_in_in_both_languages(
+    runtime: Runtime, bound_chat: Chat, base_url: str, browser: Browser, shots: Path
+) -> None:
+    await make_staff(runtime, "wangfang", StaffRole.AGENT, "王芳")
+    await file_complaint(bound_chat)  # waiting, due in an hour
+    await submit(bound_chat, "plumbing", "厨房下水慢")
+    await submit(bound_chat, "electrical", "插座没电")
+    page = await signed_in(browser, base_url, "wangfang")
+    await page.click("header nav a[href='/console/dashboard']")
+    figures = page.locator(".figure")
+    assert (await figures.nth(0).inner_text()).startswith("1")  # waiting
+    assert (await figures.nth(3).inner_text()).startswith("2")  # open tickets
+    charts = page.locator("svg.chart")
+    assert await charts.count() == 3
+    per_day = charts.nth(0).locator("rect title")
+    assert await per_day.all_text_contents() == ["新工单 11-23: 2"]
+    waiting = await charts.nth(2).locator("rect title").all_text_contents()
+    assert waiting == ["待接入会话 1 小时内: 1"]
+    await page.screenshot(path=shots / "dashboard.png", full_page=True)
+
+    await page.click("header a:has-text('English')")
+    await page.wait_for_selector("h1:has-text('Dashboard')")
+    assert "New repair tickets per day" in await page.locator("main").inner_text()
+    await page.screenshot(path=shots / "dashboard_en.png", full_page=True)
