@@ -265,3 +265,49 @@ async def test_the_dashboard_charts_what_waits_and_what_came_in_in_both_language
     await page.wait_for_selector("h1:has-text('Dashboard')")
     assert "New repair tickets per day" in await page.locator("main").inner_text()
     await page.screenshot(path=shots / "dashboard_en.png", full_page=True)
+
+
+async def test_an_admin_checks_dry_runs_and_imports_a_roster_and_reads_faq_misses(
+    runtime: Runtime, base_url: str, browser: Browser, shots: Path
+) -> None:
+    await make_staff(runtime, "boss", StaffRole.ADMIN, "管理员")
+    await make_staff(runtime, "wangfang", StaffRole.AGENT, "王芳")
+    agent = await signed_in(browser, base_url, "wangfang")
+    assert await agent.locator("header nav a[href='/console/roster']").count() == 0
+    refused = await agent.goto(f"{base_url}/console/roster")
+    assert refused is not None and refused.status == 403
+
+    roster = runtime.settings.config_dir / "sample_roster.csv"
+    bad = shots / "bad_roster.csv"
+    bad.write_text(
+        "project,building,unit,owner_name,phone,id_last4,handover_date,area_m2\n"
+        "翠湖花园,1栋,1-0101,张伟,12,123X,2023-06-30,89.50\n",
+        encoding="utf-8",
+    )
+    page = await signed_in(browser, base_url, "boss")
+    await page.click("header nav a[href='/console/roster']")
+    await page.set_input_files("input[name=file]", bad)
+    await page.click("form[enctype] button")
+    assert "line 2" in await page.locator("ul.problems").inner_text()
+    await page.set_input_files("input[name=file]", roster)
+    await page.click("form[enctype] button")
+    report = page.locator("section.report")
+    assert "检查通过" in await report.inner_text()
+    async with runtime.uow() as uow:
+        assert await uow.roster.owner_homes() == []  # a dry run writes nothing
+    await page.screenshot(path=shots / "roster.png", full_page=True)
+    await page.click("section.report button")
+    assert "已导入" in await page.locator("section.report").inner_text()
+    async with runtime.uow() as uow:
+        assert any(home.owner_name == "张伟" for home in await uow.roster.owner_homes())
+
+    for score in (0.2, 0.3):
+        runtime.services.faq_misses.append(
+            "电梯年检报告在哪看 13812345678", "zh", score, runtime.services.clock()
+        )
+    await page.click("header nav a[href='/console/faq-misses']")
+    row = page.locator("table.list tbody tr").first
+    text = await row.inner_text()
+    assert text.startswith("2") and "电梯年检报告" in text and "0.30" in text
+    assert "13812345678" not in text  # the phone number was never kept
+    await page.screenshot(path=shots / "faq_misses.png", full_page=True)
