@@ -53,6 +53,7 @@ async def test_an_agent_signs_in_claims_and_answers_an_escalation(
     row = page.locator("#rows tr", has_text="张伟")
     assert await row.count() == 1
     assert "三级" in await row.inner_text() and "投诉" in await row.inner_text()
+    assert await row.locator(".phone").inner_text() == "138****0001"  # masked
     await page.screenshot(path=shots / "inbox.png")
 
     await row.locator("a").first.click()
@@ -300,6 +301,18 @@ async def test_an_admin_checks_dry_runs_and_imports_a_roster_and_reads_faq_misse
     assert "已导入" in await page.locator("section.report").inner_text()
     async with runtime.uow() as uow:
         assert any(home.owner_name == "张伟" for home in await uow.roster.owner_homes())
+
+    await page.click("header nav a[href='/console/owners']")
+    row = page.locator("table.list tbody tr", has_text="张伟")
+    assert "138****0001" in await row.inner_text() and "**3X" in await row.inner_text()
+    assert "13800000001" not in await page.content() and "123X" not in await page.content()
+    await page.fill("input[name=q]", "1-0502")
+    await page.click("form.filter button")
+    assert await page.locator("table.list tbody tr").all_inner_texts() == [
+        "李娜\t138****0002\t**67\t翠湖花园 1栋-1-0502"
+    ]
+    await page.goto(f"{base_url}/console/owners")
+    await page.screenshot(path=shots / "owners.png", full_page=True)
 
     for score in (0.2, 0.3):
         runtime.services.faq_misses.append(

@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from bot.domain.staff import StaffRole
 from bot.faq.misses import group_misses
-from bot.services.roster import import_roster, parse_roster
+from bot.services.roster import import_roster, owner_cards, parse_roster
 from bot.staff.console.web import Console, text_field
 
 #: The largest roster file the console takes (a CRM export of a few thousand homes is far
 #: smaller). DEFAULT (not in source).
 MAX_ROSTER_BYTES = 5 * 1024 * 1024
+#: The owners page lists at most this many (a filter narrows it).
+MAX_OWNERS = 2000
 #: The FAQ misses page shows this many distinct questions.
 MAX_MISS_GROUPS = 200
 
@@ -65,6 +68,16 @@ def router(console: Console) -> APIRouter:
             imported=confirm,
             data=base64.b64encode(data).decode(),
         )
+
+    @routes.get("/owners")
+    async def owners(request: Request, q: Annotated[str, Query(max_length=50)] = "") -> Response:
+        """The roster as staff may see it: phone and ID masked; `q` filters by name or home."""
+        page = await console.page(request)
+        cards = await console.read(lambda uow: owner_cards(uow, None, MAX_OWNERS))
+        wanted = q.strip()
+        if wanted:
+            cards = [c for c in cards if wanted in c.name or any(wanted in h for h in c.homes)]
+        return page.render("owners.html", owners=cards, q=wanted)
 
     @routes.get("/faq-misses")
     async def faq_misses(request: Request) -> Response:

@@ -10,10 +10,16 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from bot.domain.complaints import EscalationMessage, EscalationStatus
+from bot.domain.complaints import (
+    Escalation,
+    EscalationListing,
+    EscalationMessage,
+    EscalationStatus,
+)
 from bot.domain.staff import StaffRole
 from bot.engine.ports import MediaError
 from bot.services import escalations
+from bot.services.roster import owner_cards
 from bot.services.staff import list_staff
 from bot.staff.console.web import TEMPLATES, Console, Page, redirect, text_field
 from bot.storage.uow import UnitOfWork
@@ -35,9 +41,15 @@ def router(console: Console) -> APIRouter:
     texts = console.services.texts
 
     async def inbox_rows(page: Page, status: EscalationStatus) -> str:
-        found = await console.read(lambda uow: escalations.list_escalations(uow, status))
+        async def load(uow: UnitOfWork) -> tuple[list[EscalationListing], dict[int, str]]:
+            found = await escalations.list_escalations(uow, status)
+            return found, await phones(uow, [item.escalation for item in found])
+
+        found, owner_phones = await console.read(load)
         template = TEMPLATES.get_template("inbox_rows.html")
-        return template.render(page=page, t=page.t, rows=found, now=console.now())
+        return template.render(
+            page=page, t=page.t, rows=found, phones=owner_phones, now=console.now()
+        )
 
     @routes.get("/inbox")
     async def inbox(
@@ -61,12 +73,15 @@ def router(console: Console) -> APIRouter:
     async def conversation(request: Request, escalation_id: Id) -> Response:
         page = await console.page(request)
 
-        async def load(uow: UnitOfWork) -> tuple[escalations.EscalationDetail | None, list[str]]:
+        async def load(
+            uow: UnitOfWork,
+        ) -> tuple[escalations.EscalationDetail | None, list[str], dict[int, str]]:
             detail = await escalations.escalation_detail(uow, escalation_id)
             staff = await list_staff(uow, active_only=True)
-            return detail, [user.username for user in staff]
+            shown = [detail.listing.escalation] if detail else []
+            return detail, [user.username for user in staff], await phones(uow, shown)
 
-        detail, colleagues = await console.read(load)
+        detail, colleagues, owner_phones = await console.read(load)
         if detail is None:
             return page.render("not_found.html", 404)
         last = detail.messages[-1].id if detail.messages else 0
@@ -77,6 +92,7 @@ def router(console: Console) -> APIRouter:
             messages=messages,
             last=last,
             colleagues=colleagues,
+            phone=owner_phones.get(detail.listing.escalation.owner_id or 0, ""),
             now=console.now(),
         )
 
@@ -170,6 +186,12 @@ def router(console: Console) -> APIRouter:
         return FileResponse(path, media_type=MEDIA_TYPES[match.group(1)])
 
     return routes
+
+
+async def phones(uow: UnitOfWork, items: list[Escalation]) -> dict[int, str]:
+    """Owner id → masked phone, for the owners of these escalations."""
+    ids = {e.owner_id for e in items if e.owner_id is not None}
+    return {card.owner_id: card.phone for card in await owner_cards(uow, ids)} if ids else {}
 
 
 def _messages_html(page: Page, messages: list[EscalationMessage]) -> str:
