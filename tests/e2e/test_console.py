@@ -68,6 +68,25 @@ async def test_an_agent_signs_in_claims_and_answers_an_escalation(
     await page.wait_for_selector("li.msg.staff:has-text('已转物业经理核查')")
     assert (await pushes(runtime, bound_chat))[-1]["text"] == "客服王芳：您好，已转物业经理核查"
 
+    snapshot = shots / "owner_photo.png"
+    snapshot.write_bytes(png_bytes(48))
+    assert await bound_chat.photo(str(snapshot)) == []  # the owner's photo, to staff only
+    owner_photo = page.locator("li.msg.owner img.photo")
+    await owner_photo.wait_for()
+    assert await owner_photo.evaluate("img => img.naturalWidth") == 48
+    photo_url = str(await owner_photo.get_attribute("src"))
+    anonymous = await browser.new_page()
+    refused = await anonymous.request.get(f"{base_url}{photo_url}")
+    assert refused.url.startswith(f"{base_url}/console/login")  # not for anyone else
+    bill = shots / "bill.png"
+    bill.write_bytes(png_bytes(32))
+    await page.set_input_files("form[action$=reply] input[type=file]", bill)
+    await page.fill("form[action$=reply] textarea", "收费明细")
+    await page.click("form[action$=reply] button")
+    await page.wait_for_selector("li.msg.staff:has-text('收费明细') img.photo")
+    relayed = (await pushes(runtime, bound_chat))[-1]
+    assert relayed["photo_path"] and "收费明细" in relayed["text"]
+
     await page.fill("form[action$=note] textarea", "需回访")
     await page.click("form[action$=note] button")
     note = page.locator("li.msg.note", has_text="需回访")
