@@ -39,7 +39,7 @@ def router(console: Console) -> APIRouter:
     async def roster(request: Request) -> Response:
         """`file` uploaded: check it and dry-run it. `data` (the checked file, sent back with
         the confirmation) and `confirm`: import it for real."""
-        page, form = await console.form(request, StaffRole.ADMIN)
+        page, _, form = await console.form(request, StaffRole.ADMIN)
         upload = form.get("file")
         if isinstance(upload, UploadFile):
             data = await upload.read(MAX_ROSTER_BYTES + 1)

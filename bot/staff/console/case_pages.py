@@ -38,9 +38,7 @@ def router(console: Console) -> APIRouter:
 
     @routes.post("/complaints/{complaint_id}/grade")
     async def regrade(request: Request, complaint_id: Id) -> Response:
-        page, form = await console.form(request, StaffRole.SUPERVISOR)
-        user = page.user
-        assert user is not None
+        _, user, form = await console.form(request, StaffRole.SUPERVISOR)
         back = "/console/complaints"
         try:
             grade = ComplaintGrade(text_field(form, "grade", 4))
@@ -71,9 +69,7 @@ def router(console: Console) -> APIRouter:
     @routes.post("/certificates/stage")
     async def set_stage(request: Request) -> Response:
         """One case (its row's button) or every ticked one (all or none)."""
-        page, form = await console.form(request)
-        user = page.user
-        assert user is not None
+        _, user, form = await console.form(request)
         back = "/console/certificates"
         try:
             ids = [int(str(v)) for v in form.getlist("ids")[:MAX_BULK]]

@@ -117,9 +117,7 @@ def router(console: Console) -> APIRouter:
 
     @routes.post("/escalations/{escalation_id}/claim")
     async def claim(request: Request, escalation_id: Id) -> Response:
-        page, _ = await console.form(request)
-        user = page.user
-        assert user is not None
+        _, user, _ = await console.form(request)
         return await console.act(
             back(escalation_id),
             lambda uow: escalations.claim(uow, texts, escalation_id, user, console.now()),
@@ -127,9 +125,7 @@ def router(console: Console) -> APIRouter:
 
     @routes.post("/escalations/{escalation_id}/reply")
     async def reply(request: Request, escalation_id: Id) -> Response:
-        page, form = await console.form(request)
-        user = page.user
-        assert user is not None
+        _, user, form = await console.form(request)
         text = text_field(form, "text")
         try:
             photo = await console.photo(form.get("photo"))
@@ -144,9 +140,7 @@ def router(console: Console) -> APIRouter:
 
     @routes.post("/escalations/{escalation_id}/note")
     async def note(request: Request, escalation_id: Id) -> Response:
-        page, form = await console.form(request)
-        user = page.user
-        assert user is not None
+        _, user, form = await console.form(request)
         text = text_field(form, "text")
         return await console.act(
             back(escalation_id),
@@ -155,9 +149,7 @@ def router(console: Console) -> APIRouter:
 
     @routes.post("/escalations/{escalation_id}/transfer")
     async def transfer(request: Request, escalation_id: Id) -> Response:
-        page, form = await console.form(request, StaffRole.SUPERVISOR)
-        user = page.user
-        assert user is not None
+        _, user, form = await console.form(request, StaffRole.SUPERVISOR)
         to = text_field(form, "to", 64)
         return await console.act(
             back(escalation_id),
@@ -166,9 +158,7 @@ def router(console: Console) -> APIRouter:
 
     @routes.post("/escalations/{escalation_id}/close")
     async def close(request: Request, escalation_id: Id) -> Response:
-        page, _ = await console.form(request)
-        user = page.user
-        assert user is not None
+        _, user, _ = await console.form(request)
         return await console.act(
             back(escalation_id),
             lambda uow: escalations.close(uow, texts, escalation_id, user, console.now()),

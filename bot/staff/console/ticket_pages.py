@@ -57,9 +57,7 @@ def router(console: Console) -> APIRouter:
 
     @routes.post("/tickets/{ticket_id}/move")
     async def move(request: Request, ticket_id: Id) -> Response:
-        page, form = await console.form(request)
-        user = page.user
-        assert user is not None
+        _, user, form = await console.form(request)
         back = f"/console/tickets/{ticket_id}"
         try:
             status = TicketStatus(text_field(form, "status", 40))

@@ -149,8 +149,9 @@ class Console:
 
     async def form(
         self, request: Request, role: StaffRole = StaffRole.AGENT
-    ) -> tuple[Page, FormData]:
-        """A POSTed form of a signed-in person with the right role and this session's token."""
+    ) -> tuple[Page, StaffUser, FormData]:
+        """A POSTed form of a signed-in person (who) with the right role and this session's
+        token."""
         page = await self.page(request, role)
         form = await request.form()
         sent = form.get("csrf")
@@ -158,7 +159,8 @@ class Console:
             self.secret, request.cookies.get(SESSION_COOKIE, ""), sent
         ):
             raise Forbidden("csrf")
-        return page, form
+        assert page.user is not None
+        return page, page.user, form
 
     async def act(
         self, back: str, work: Callable[[UnitOfWork], Awaitable[object]]
