@@ -5,6 +5,8 @@ action is a use case of bot/services/escalations.py, as in the REST API."""
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
@@ -16,8 +18,9 @@ from bot.domain.complaints import (
     EscalationMessage,
     EscalationStatus,
 )
-from bot.domain.staff import StaffRole
+from bot.domain.staff import StaffRole, StaffUser
 from bot.engine.ports import MediaError
+from bot.i18n import Texts
 from bot.services import escalations
 from bot.services.roster import owner_cards
 from bot.services.staff import list_staff
@@ -27,6 +30,8 @@ from bot.storage.uow import UnitOfWork
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 #: What MediaStore.save_image names a file: nothing else under MEDIA_DIR is ever served.
 MEDIA_NAME = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}\.(jpg|png|webp|gif|bmp)")
+#: An escalation action that needs nothing but who pressed the button (claim, close).
+PlainAction = Callable[[UnitOfWork, Texts, int, StaffUser, datetime], Awaitable[object]]
 MEDIA_TYPES = {
     "jpg": "image/jpeg",
     "png": "image/png",
@@ -115,13 +120,25 @@ def router(console: Console) -> APIRouter:
     def back(escalation_id: int) -> str:
         return f"/console/escalations/{escalation_id}"
 
-    @routes.post("/escalations/{escalation_id}/claim")
-    async def claim(request: Request, escalation_id: Id) -> Response:
-        _, user, _ = await console.form(request)
-        return await console.act(
-            back(escalation_id),
-            lambda uow: escalations.claim(uow, texts, escalation_id, user, console.now()),
+    def plain(name: str, action: PlainAction) -> None:
+        """Claim and close: nothing but the press of a button."""
+
+        async def route(request: Request, escalation_id: Id) -> Response:
+            _, user, _ = await console.form(request)
+            return await console.act(
+                back(escalation_id),
+                lambda uow: action(uow, texts, escalation_id, user, console.now()),
+            )
+
+        routes.add_api_route(
+            f"/escalations/{{escalation_id}}/{name}",
+            route,
+            methods=["POST"],
+            name=f"console_{name}",
         )
+
+    plain("claim", escalations.claim)
+    plain("close", escalations.close)
 
     @routes.post("/escalations/{escalation_id}/reply")
     async def reply(request: Request, escalation_id: Id) -> Response:
@@ -154,14 +171,6 @@ def router(console: Console) -> APIRouter:
         return await console.act(
             back(escalation_id),
             lambda uow: escalations.transfer(uow, texts, escalation_id, user, to, console.now()),
-        )
-
-    @routes.post("/escalations/{escalation_id}/close")
-    async def close(request: Request, escalation_id: Id) -> Response:
-        _, user, _ = await console.form(request)
-        return await console.act(
-            back(escalation_id),
-            lambda uow: escalations.close(uow, texts, escalation_id, user, console.now()),
         )
 
     @routes.get("/media/{name:path}")
