@@ -6,6 +6,7 @@ later inside a handler. `config/example.env` documents every variable.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,6 +39,9 @@ class Settings(BaseSettings):
     #: Signs links to our web pages and staff API tokens; must be changed in production.
     secret_key: str = "dev-only-change-me"
     redis_url: str | None = None
+    #: How long after staff complete a repair its satisfaction survey is sent (unless the owner
+    #: confirms the fix first). DEFAULT 1 day (domain §5).
+    survey_delay: timedelta = timedelta(days=1)
 
     telegram_token: str | None = None
     telegram_webhook_url: str | None = None
@@ -61,6 +65,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("survey_delay")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must not be negative")
         return value
 
     @field_validator("database_url")

@@ -25,7 +25,9 @@ from bot.handlers import all_flows
 from bot.i18n import Texts
 from bot.media import MediaStore
 from bot.pages.messages import message_link
+from bot.pages.surveys import survey_link
 from bot.scheduler.outbox import OutboxWorker
+from bot.scheduler.surveys import SurveyJobs
 from bot.settings import Settings
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
@@ -47,6 +49,7 @@ class Runtime:
     services: Services
     engine: Engine
     outbox: OutboxWorker
+    surveys: SurveyJobs
     channels: list[ChannelAdapter] = field(default_factory=list)
     #: The terminal chat of `demo` and `run --console`, when asked for.
     console: ConsoleChannel | None = None
@@ -94,6 +97,7 @@ def build_services(
         faq_misses=MissLog(settings.media_dir.parent / "faq_misses.jsonl"),
         clock=clock,
         understanding=Understander.from_config(settings.config_dir),
+        survey_link=survey_link(settings.public_base_url, settings.secret_key),
     )
 
 
@@ -118,7 +122,8 @@ def build_runtime(
         services.gateways[gateway.name] = gateway
     link = message_link(settings.public_base_url, settings.secret_key, clock)
     outbox = OutboxWorker(engine.uow_factory, services.gateways, clock, link)
-    return Runtime(settings, db, services, engine, outbox, channels, console)
+    surveys = SurveyJobs(engine.uow_factory, services)
+    return Runtime(settings, db, services, engine, outbox, surveys, channels, console)
 
 
 def build_channels(

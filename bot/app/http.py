@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from bot.app.bootstrap import Runtime
-from bot.pages import messages
+from bot.pages import messages, surveys
 from bot.staff import api as staff_api
 from bot.staff.console import routes as console
 
@@ -44,6 +44,13 @@ def create_app(runtime: Runtime) -> FastAPI:
         )
     )
     staff_api.mount(app, runtime.uow, services)
+    app.include_router(
+        surveys.router(
+            surveys.SurveyPage(
+                runtime.uow, services.texts, services.rules, runtime.settings, services.clock
+            )
+        )
+    )
     console.mount(app, runtime.uow, services)
     for channel in runtime.channels:
         router = channel.routes()

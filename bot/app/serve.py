@@ -18,12 +18,17 @@ from bot.domain.rules import CompanyRules
 log = logging.getLogger(__name__)
 
 OUTBOX_TICK_SECONDS = 2
+#: How often due survey invitations, reminders and expiries are looked for.
+SURVEY_TICK_SECONDS = 60
+#: The daily revisit scan, local time: after the quiet hours (survey.quiet_hours, 21:00–08:00).
+REVISIT_SCAN_HOUR = 9
 
 
 async def serve(runtime: Runtime, *, console_user: str | None) -> None:
     if runtime.settings.environment == "production":
         _warn_unsigned(runtime.services.rules)
     await runtime.upgrade_database()
+    await runtime.surveys.daily()
     scheduler = AsyncIOScheduler(timezone=runtime.settings.timezone)
     scheduler.add_job(
         runtime.outbox.run_once,
@@ -32,6 +37,7 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
         max_instances=1,
         coalesce=True,
     )
+    _survey_jobs(scheduler, runtime)
     scheduler.start()
     await runtime.start_channels()
     _explain_channels(runtime)
@@ -52,6 +58,16 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
         scheduler.shutdown(wait=False)
         await runtime.stop_channels()
         await runtime.close()
+
+
+def _survey_jobs(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
+    """The rows are the truth: a missed run is caught up by the next one (the daily scan also
+    runs at start, before the server answers, so a restart never skips a day)."""
+    jobs = runtime.surveys
+    scheduler.add_job(
+        jobs.send_due, "interval", seconds=SURVEY_TICK_SECONDS, max_instances=1, coalesce=True
+    )
+    scheduler.add_job(jobs.daily, "cron", hour=REVISIT_SCAN_HOUR, max_instances=1, coalesce=True)
 
 
 async def _console(runtime: Runtime, user_id: str, server: uvicorn.Server) -> None:

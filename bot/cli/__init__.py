@@ -21,6 +21,7 @@ COMMAND_GROUPS = {
     "db": "bot.cli.db",
     "owners": "bot.cli.owners",
     "certificates": "bot.cli.certificates",
+    "surveys": "bot.cli.surveys",
     "faq": "bot.cli.faq",
     "rules": "bot.cli.rules",
     "understand": "bot.cli.understand",

@@ -78,6 +78,8 @@ class EscalationError(Exception):
 class EscalationReason(enum.StrEnum):
     COMPLAINT = "complaint"
     HUMAN_REQUESTED = "human_requested"
+    #: A low survey or revisit score that could not reopen a ticket (domain §5).
+    LOW_SCORE = "low_score"
 
 
 @dataclass(frozen=True)

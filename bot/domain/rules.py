@@ -2,8 +2,8 @@
 `config/rules.yaml` (read by `bot.config.load_rules`) and handed to flows and services.
 
 Each domain keeps the meaning of its own section (`BindingLimits`, `RepairRules`,
-`ComplaintRules`, `CertificateRules`); this module only composes them, so a mistake anywhere in
-the file stops start-up instead of a conversation step.
+`ComplaintRules`, `CertificateRules`, `SurveyRules`); this module only composes them, so a
+mistake anywhere in the file stops start-up instead of a conversation step.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bot.domain.errors import ConfigError, whole
 from bot.domain.repair import RepairRules
 from bot.domain.service_hours import ServiceHours
 from bot.domain.sign_off import PendingValue, pending_values
+from bot.domain.surveys import SurveyRules
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class CompanyRules:
     repair: RepairRules
     complaint: ComplaintRules
     certificate: CertificateRules
+    survey: SurveyRules
     #: The largest photo an owner may send (repair.max_photo_bytes).
     max_photo_bytes: int
     #: DEFAULT and SAMPLE values owners see, until the company signs them off.
@@ -80,6 +82,7 @@ class CompanyRules:
             repair=RepairRules.from_config(repair),
             complaint=ComplaintRules.from_config(section(raw, "complaint")),
             certificate=CertificateRules.from_config(section(raw, "certificate")),
+            survey=SurveyRules.from_config(section(raw, "survey")),
             max_photo_bytes=max_photo_bytes,
             awaiting_sign_off=pending_values(raw),
         )

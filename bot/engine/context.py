@@ -34,6 +34,8 @@ class Services:
     faq_misses: MissLog
     clock: Callable[[], datetime]
     understanding: Understander
+    #: The signed web page of a survey, valid until the given time (bot.pages.surveys).
+    survey_link: Callable[[int, datetime], str]
     gateways: dict[str, ChannelGateway] = field(default_factory=dict)
 
 

@@ -15,6 +15,7 @@ from bot.handlers.language import LanguageFlow
 from bot.handlers.menu import CancelFlow, HelpFlow, MenuFlow
 from bot.handlers.repair import RepairFlow
 from bot.handlers.smalltalk import SmalltalkFlow
+from bot.handlers.survey import SurveyFlow
 from bot.handlers.tickets import TicketsFlow
 
 
@@ -31,6 +32,7 @@ def all_flows() -> list[Flow]:
         TicketsFlow(),
         CertificateFlow(),
         ComplaintFlow(),
+        SurveyFlow(),
         HandoffFlow(),
         EmergencyFlow(),
         SmalltalkFlow(),

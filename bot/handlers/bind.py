@@ -27,6 +27,7 @@ from bot.services.binding import (
     unbind,
     unsubscribe,
 )
+from bot.services.surveys import scan_revisits
 
 
 class BindFlow(Flow):
@@ -70,7 +71,7 @@ class BindFlow(Flow):
         result = await bind_by_phone(
             ctx.uow, ctx.account, data["phone"], id_last4, ctx.now, ctx.rules.binding
         )
-        return self._outcome(ctx, result, retry_step="phone")
+        return await self._outcome(ctx, result, retry_step="phone")
 
     async def _phone_given(self, ctx: Context, raw_phone: str) -> Outcome:
         phone = normalise_phone(raw_phone)
@@ -89,12 +90,15 @@ class BindFlow(Flow):
 
     async def _try_code(self, ctx: Context, code: str) -> Outcome:
         result = await bind_by_code(ctx.uow, ctx.account, code, ctx.now, ctx.rules.binding)
-        return self._outcome(ctx, result, retry_step="code")
+        return await self._outcome(ctx, result, retry_step="code")
 
-    def _outcome(self, ctx: Context, result: BindResult, *, retry_step: str) -> Outcome:
-        """What the owner reads after an attempt; a failure asks again at `retry_step`."""
+    async def _outcome(self, ctx: Context, result: BindResult, *, retry_step: str) -> Outcome:
+        """What the owner reads after an attempt; a failure asks again at `retry_step`. A new
+        binding also gets the latest revisit already due for the owner's homes (domain §5)."""
         if result.status is BindStatus.BOUND:
             ctx.account = replace(ctx.account, owner_id=result.owner_id)
+            tz = ctx.services.settings.tz
+            await scan_revisits(ctx.uow, ctx.rules.survey, ctx.now, tz, owner_id=result.owner_id)
             listing = "\n".join(f"• {home.label}" for home in result.homes)
             text = ctx.t("bind.success", name=result.owner_name, homes=listing)
             return Outcome([Reply(text)], start_flow="menu")

@@ -187,8 +187,16 @@ class TicketsFlow(Flow):
         return self._ask_comment(ctx, ticket, ctx.t("tickets.comment_added", number=ticket.number))
 
     async def _on_fixed(self, ctx: Context, ticket: Ticket) -> Outcome:
+        """Confirming brings the repair's survey forward: it starts here and now."""
         refusal = await self._move(ctx, ticket, TicketStatus.CONFIRMED)
-        return refusal or self._done(ctx, ticket, "tickets.confirmed")
+        if refusal is not None:
+            return refusal
+        survey = await ctx.uow.surveys.for_ticket(ticket.id)
+        if survey is not None and survey.can_start(ctx.now):
+            return Outcome(
+                [Reply(ctx.t("tickets.confirmed", number=ticket.number))], start_flow="survey"
+            )
+        return self._done(ctx, ticket, "tickets.confirmed")
 
     async def _on_notfixed(self, ctx: Context, ticket: Ticket) -> Outcome:
         """Reopens, then asks what is still wrong: the answer goes to the same ticket."""
@@ -215,7 +223,15 @@ class TicketsFlow(Flow):
         """Apply an owner move; None when done, else the refusal with the ticket as it is."""
         texts = ctx.services.texts
         try:
-            await change_ticket_status(ctx.uow, ticket.id, new, owner_actor(ctx), ctx.now, texts)
+            await change_ticket_status(
+                ctx.uow,
+                ticket.id,
+                new,
+                owner_actor(ctx),
+                ctx.now,
+                texts,
+                survey_delay=ctx.services.settings.survey_delay,
+            )
         except TicketError as error:
             return await self._refused(ctx, ticket, error.reason)
         return None

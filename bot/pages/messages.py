@@ -3,6 +3,7 @@ message (or any link we send). Only a valid, unexpired signature opens a page.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from bot.domain.signing import sign, verify
 from bot.engine.types import Reply
@@ -23,6 +25,22 @@ TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
 )
+#: A web address in a message (e.g. the survey page's link): made tappable on its page.
+URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def linkify(text: str) -> Markup:
+    """The text, escaped, with each web address as a link."""
+    parts, last = [], 0
+    for match in URL.finditer(text):
+        parts.append(escape(text[last : match.start()]))
+        parts.append(Markup('<a href="{0}">{0}</a>').format(match.group()))
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
+
+
+TEMPLATES.filters["linkify"] = linkify
 
 
 def subject(message_id: int) -> str:
@@ -52,11 +70,11 @@ def router(
     @routes.get("/m/{message_id}", response_class=HTMLResponse)
     async def message_page(message_id: int, t: str = "") -> HTMLResponse:
         if not verify(secret, subject(message_id), t, clock()):
-            return _not_found(texts, default_language)
+            return not_found(texts, default_language)
         async with uow_factory() as uow:
             page = await uow.outbox.page(message_id)
         if page is None:
-            return _not_found(texts, default_language)
+            return not_found(texts, default_language)
         lang = page.language
         html = TEMPLATES.get_template("message.html").render(
             lang=lang,
@@ -72,7 +90,7 @@ def router(
     return routes
 
 
-def _not_found(texts: Texts, lang: str) -> HTMLResponse:
+def not_found(texts: Texts, lang: str) -> HTMLResponse:
     """One answer for wrong, expired and unknown links: nothing to tell them apart by."""
     html = TEMPLATES.get_template("gone.html").render(
         lang=lang,

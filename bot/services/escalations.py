@@ -68,15 +68,46 @@ async def request_person(
     existing = await uow.escalations.open_for_account(account_id)
     if existing is not None:
         return existing, False
-    due = rules.complaint.first_reply_due(now.astimezone(tz), rules.service_hours)
-    escalation = await uow.escalations.add(
+    reason = EscalationReason.HUMAN_REQUESTED
+    return await _waiting(uow, rules, account_id, owner_id, reason, now, tz), True
+
+
+async def escalate_low_score(
+    uow: UnitOfWork,
+    rules: CompanyRules,
+    account_id: int,
+    owner_id: int,
+    summary: str,
+    now: datetime,
+    tz: ZoneInfo,
+) -> Escalation:
+    """A low survey score hands the owner to staff with what they said: added to the
+    account's open escalation, or a new one due at the first-reply time (as `request_person`)."""
+    escalation = await uow.escalations.open_for_account(account_id)
+    if escalation is None:
+        reason = EscalationReason.LOW_SCORE
+        escalation = await _waiting(uow, rules, account_id, owner_id, reason, now, tz)
+    await record_owner_message(uow, escalation.id, now, summary, None)
+    return escalation
+
+
+async def _waiting(
+    uow: UnitOfWork,
+    rules: CompanyRules,
+    account_id: int,
+    owner_id: int | None,
+    reason: EscalationReason,
+    now: datetime,
+    tz: ZoneInfo,
+) -> Escalation:
+    """A new escalation, due at the first-reply time after the next service hour."""
+    return await uow.escalations.add(
         account_id=account_id,
         owner_id=owner_id,
-        reason=EscalationReason.HUMAN_REQUESTED,
-        due_at=due,
+        reason=reason,
+        due_at=rules.complaint.first_reply_due(now.astimezone(tz), rules.service_hours),
         now=now,
     )
-    return escalation, True
 
 
 async def open_for_complaint(uow: UnitOfWork, complaint: Complaint, now: datetime) -> Escalation:

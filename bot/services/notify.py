@@ -29,7 +29,8 @@ async def notify_owners(
     localized: Mapping[str, str] | None = None,
     buttons: Sequence[tuple[str, str]] = (),
 ) -> int:
-    """`localized` maps a placeholder to a text key ({"status": "tickets.status_completed"});
+    """`localized` maps a placeholder to a text key ({"status": "tickets.status_completed"}),
+    rendered with `values` too;
     `buttons` are (label text key, button data). Returns how many outbox rows were queued."""
     queued = 0
     for owner_id in owner_ids:
@@ -66,7 +67,10 @@ async def notify_account(
     """One chat, not every chat of the owner: a hand-off is a conversation with the account
     that asked (which may not even be bound). Returns 1 when queued, 0 for a repeat."""
     lang = account.language
-    rendered = {name: texts.get(text_key, lang) for name, text_key in (localized or {}).items()}
+    rendered = {
+        name: texts.get(text_key, lang, **(values or {}))
+        for name, text_key in (localized or {}).items()
+    }
     text = texts.get(key, lang, **{**(values or {}), **rendered})
     row = tuple(Button(texts.get(label, lang), data) for label, data in buttons)
     reply = Reply(text, buttons=(row,) if row else (), photo_path=photo_path)

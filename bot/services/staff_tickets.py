@@ -8,7 +8,7 @@ and the audit row. The owner's "fixed / not fixed" answers are events of the sam
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.staff import StaffUser
@@ -62,8 +62,11 @@ async def move_ticket(
     staff: StaffUser,
     now: datetime,
     tz: ZoneInfo,
+    *,
+    survey_delay: timedelta,
 ) -> Ticket:
-    """Raises `TicketError` ("reason_needed", "assignee_needed", "note_too_long",
+    """Completing starts the owner's satisfaction survey `survey_delay` later.
+    Raises `TicketError` ("reason_needed", "assignee_needed", "note_too_long",
     "not_found", "changed_meanwhile") or `IllegalTransition`; the caller commits."""
     note = move.note.strip()
     if len(note) > MAX_NOTE:
@@ -78,7 +81,7 @@ async def move_ticket(
     before = await uow.tickets.get(ticket_id)
     actor = Actor(ActorKind.STAFF, staff.username)
     moved = await change_ticket_status(
-        uow, ticket_id, move.status, actor, now, texts, note, move.photos
+        uow, ticket_id, move.status, actor, now, texts, note, move.photos, survey_delay=survey_delay
     )
     if move.status is TicketStatus.DISPATCHED:
         await uow.tickets.set_dispatch(ticket_id, assignee, move.appointment_at)

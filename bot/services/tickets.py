@@ -8,7 +8,7 @@ someone other than the owner made it, pushed to the owner.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.roster import Home
@@ -25,6 +25,7 @@ from bot.domain.tickets import (
 )
 from bot.i18n import Texts
 from bot.services.notify import notify_owners
+from bot.services.surveys import on_ticket_moved
 from bot.storage.uow import UnitOfWork
 
 
@@ -87,9 +88,12 @@ async def change_ticket_status(
     texts: Texts,
     note: str = "",
     photos: tuple[str, ...] = (),
+    *,
+    survey_delay: timedelta,
 ) -> Ticket:
     """Validate, record the event (with photos, e.g. after the repair) and queue the owner's
-    notification; the caller commits.
+    notification; the caller commits. Completing schedules the satisfaction survey
+    `survey_delay` later (SURVEY_DELAY); the owner's confirmation brings it forward.
 
     Raises `IllegalTransition` for a move the lifecycle forbids, `TicketError("not_found")`
     and `TicketError("changed_meanwhile")` when someone else moved it first."""
@@ -104,6 +108,7 @@ async def change_ticket_status(
         raise TicketError("changed_meanwhile")
     if actor.kind is not ActorKind.OWNER:
         await _notify_status(uow, texts, ticket, new_status, event_id, now, note)
+    await on_ticket_moved(uow, ticket, new_status, now, now + survey_delay)
     moved = await uow.tickets.get(ticket.id)
     assert moved is not None
     return moved

@@ -146,6 +146,7 @@ def router(uow_factory: Callable[[], UnitOfWork], services: Services) -> APIRout
     bearer = OAuth2PasswordBearer(tokenUrl=f"{PREFIX}/auth/token", auto_error=False)
     secret = services.settings.secret_key
     clock, texts, rules, tz = services.clock, services.texts, services.rules, services.settings.tz
+    survey_delay = services.settings.survey_delay
 
     async def signed_in(token: Annotated[str | None, Depends(bearer)]) -> StaffUser:
         user = None
@@ -351,7 +352,9 @@ def router(uow_factory: Callable[[], UnitOfWork], services: Services) -> APIRout
         move = staff_tickets.TicketMove(body.status, body.note, body.assignee, body.appointment_at)
 
         async def work(uow: UnitOfWork) -> TicketOut:
-            await staff_tickets.move_ticket(uow, texts, ticket_id, move, user, clock(), tz)
+            await staff_tickets.move_ticket(
+                uow, texts, ticket_id, move, user, clock(), tz, survey_delay=survey_delay
+            )
             detail = await staff_tickets.ticket_detail(uow, ticket_id)
             assert detail is not None
             return TicketOut.of(detail.ticket, detail.events)

@@ -18,6 +18,7 @@ from bot.storage.repositories.inbox import InboxRepository
 from bot.storage.repositories.outbox import OutboxRepository
 from bot.storage.repositories.roster import RosterRepository
 from bot.storage.repositories.staff import StaffRepository
+from bot.storage.repositories.surveys import SurveyRepository
 from bot.storage.repositories.tickets import TicketRepository
 from bot.storage.repositories.wechat import WeChatTokenRepository
 
@@ -42,6 +43,7 @@ class UnitOfWork:
         self.escalations = EscalationRepository(self.session)
         self.certificates = CertificateRepository(self.session)
         self.staff = StaffRepository(self.session)
+        self.surveys = SurveyRepository(self.session)
         return self
 
     async def __aexit__(

@@ -1,11 +1,12 @@
-"""Fixtures of the end-to-end suites: the fake Bot API, our HTTP app on a loopback port, and
-Debian's chromium driven by Playwright."""
+"""Fixtures of the end-to-end suites."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -14,6 +15,18 @@ from playwright.async_api import Browser, async_playwright
 from bot.app.bootstrap import Runtime
 from bot.app.http import create_app
 from bot.testing.fake_telegram import FakeTelegram
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a `python -m bot …` process: its own SQLite file, no channels."""
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "TELEGRAM_TOKEN": "",
+        "WECHAT_APP_ID": "",
+    }
 
 
 @pytest.fixture

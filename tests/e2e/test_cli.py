@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -16,17 +15,6 @@ import pytest
 
 from bot.config import load_rules
 from bot.settings import PROJECT_ROOT
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
-        "MEDIA_DIR": str(tmp_path / "media"),
-        "TELEGRAM_TOKEN": "",
-        "WECHAT_APP_ID": "",
-    }
 
 
 def bot(
@@ -53,6 +41,8 @@ def bot(
         ["owners", "import"],
         ["owners", "invite-codes"],
         ["rules", "check"],
+        ["surveys", "campaign"],
+        ["surveys", "report"],
     ],
 )
 def test_every_command_has_help(command: list[str], env: dict[str, str]) -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.e2e.test_cli import bot, env  # noqa: F401  (env is a fixture)
+from tests.e2e.test_cli import bot
 
 
-def test_understand_prints_one_json_object_per_line(env: dict[str, str]) -> None:  # noqa: F811
+def test_understand_prints_one_json_object_per_line(env: dict[str, str]) -> None:
     lines = (
         "厨房水管爆了 水流了一地 急！！！\nKitchen pipe burst, water everywhere\n\n"
         "我要跟你们经理说话\n"
@@ -25,14 +25,14 @@ def test_understand_prints_one_json_object_per_line(env: dict[str, str]) -> None
     assert 0 < records[2]["confidence"] <= 1
 
 
-def test_understand_with_a_broken_config_says_so(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+def test_understand_with_a_broken_config_says_so(env: dict[str, str], tmp_path: Path) -> None:
     result = bot("understand", "--json", "--config-dir", str(tmp_path), env=env, stdin="你好\n")
     assert result.returncode == 2
     assert "understanding.yaml" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_demo_script_json_reaches_a_ticket_in_four_owner_turns(
-    env: dict[str, str],  # noqa: F811
+    env: dict[str, str],
     tmp_path: Path,
 ) -> None:
     script = tmp_path / "script.txt"
@@ -58,6 +58,6 @@ def test_demo_script_json_reaches_a_ticket_in_four_owner_turns(
     assert confirm["flow"] is None and "工单号：BX-" in confirm["replies"][0]["text"]
 
 
-def test_demo_json_needs_a_script(env: dict[str, str]) -> None:  # noqa: F811
+def test_demo_json_needs_a_script(env: dict[str, str]) -> None:
     result = bot("demo", "--json", env=env)
     assert result.returncode == 2 and "--script" in result.stderr

@@ -319,7 +319,13 @@ async def test_a_third_repair_of_the_same_kind_is_flagged_as_a_repeat(
         async with runtime.uow() as uow:
             for status in ("accepted", "dispatched", "in_progress", "completed", "closed"):
                 await change_ticket_status(
-                    uow, ticket.id, TicketStatus(status), staff, clock(), runtime.services.texts
+                    uow,
+                    ticket.id,
+                    TicketStatus(status),
+                    staff,
+                    clock(),
+                    runtime.services.texts,
+                    survey_delay=runtime.settings.survey_delay,
                 )
             await uow.commit()
         clock.advance(days=20)

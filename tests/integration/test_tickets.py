@@ -41,7 +41,14 @@ async def staff_moves(
     async with runtime.uow() as uow:
         for status in statuses:
             await change_ticket_status(
-                uow, ticket_id, status, STAFF, clock(), runtime.services.texts, note="师傅已处理"
+                uow,
+                ticket_id,
+                status,
+                STAFF,
+                clock(),
+                runtime.services.texts,
+                note="师傅已处理",
+                survey_delay=runtime.settings.survey_delay,
             )
         await uow.commit()
 

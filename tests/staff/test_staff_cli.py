@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
-from tests.e2e.test_cli import bot, env  # noqa: F401  (env is a fixture)
+from tests.e2e.conftest import env  # noqa: F401  (a fixture)
+from tests.e2e.test_cli import bot
 
 
 def staff(

@@ -18,6 +18,7 @@ from bot.storage.models.core import (
     Unit,
 )
 from bot.storage.models.staff import StaffLoginFailure, StaffUser
+from bot.storage.models.surveys import Survey, SurveyAnswer, SurveyCampaign
 from bot.storage.models.tickets import Ticket, TicketCounter, TicketEvent
 from bot.storage.models.wechat import WeChatAccessToken
 
@@ -40,6 +41,9 @@ __all__ = [
     "Project",
     "StaffLoginFailure",
     "StaffUser",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyCampaign",
     "Ticket",
     "TicketCounter",
     "TicketEvent",
