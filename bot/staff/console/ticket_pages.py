@@ -84,6 +84,7 @@ def router(console: Console) -> APIRouter:
                 user,
                 console.now(),
                 services.settings.tz,
+                survey_delay=services.settings.survey_delay,
             ),
         )
 
