@@ -6,6 +6,7 @@ Clock: Monday 2026-11-23 10:00 in Shanghai."""
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,11 @@ from bot.app.bootstrap import Runtime
 from bot.app.demo_data import import_certificates_into
 from bot.domain.staff import StaffRole
 from bot.testing.fake_wechat_api import png_bytes
+from tests.integration.test_surveys import answer_in_chat, set_handover, survey_pushes
 from tests.integration.test_tickets import submit
 from tests.staff.support import PASSWORD, make_staff, pushes
 from tests.staff.test_api_flows import file_complaint
-from tests.support import Chat
+from tests.support import Chat, FakeClock
 
 
 @pytest.fixture
@@ -343,3 +345,35 @@ async def test_an_admin_checks_dry_runs_and_imports_a_roster_and_reads_faq_misse
     assert text.startswith("2") and "电梯年检报告" in text and "0.30" in text
     assert "13812345678" not in text  # the phone number was never kept
     await page.screenshot(path=shots / "faq_misses.png", full_page=True)
+
+
+async def test_the_dashboard_shows_the_weeks_csat_and_who_scored_low(
+    runtime: Runtime,
+    bound_chat: Chat,
+    clock: FakeClock,
+    base_url: str,
+    browser: Browser,
+    shots: Path,
+) -> None:
+    await make_staff(runtime, "wangfang", StaffRole.AGENT, "王芳")
+    await set_handover(runtime, "1-0101", clock().date() - timedelta(days=31))
+    assert await runtime.surveys.daily() == 1  # the one-month revisit, sent
+    [(_, _, buttons)] = await survey_pushes(runtime)
+    await bound_chat.press(buttons[0])
+    await answer_in_chat(bound_chat, 1, 3, 5, comment="楼上噪音大")
+    satisfied_from = runtime.services.rules.survey.satisfied_from
+    assert satisfied_from == 4  # so one score of three is satisfied
+
+    page = await signed_in(browser, base_url, "wangfang")
+    await page.goto(f"{base_url}/console/dashboard")
+    csat = page.locator("svg.chart").nth(3)
+    points = await csat.locator("circle title").all_text_contents()
+    assert points == [
+        f"{(clock() - timedelta(days=7)).astimezone(runtime.settings.tz):%m-%d}: 33.3%"
+    ]
+    low = page.locator(".low-scores tbody tr")
+    assert await low.count() == 1
+    assert "张伟" in await low.inner_text() and "楼上噪音大" in await low.inner_text()
+    await page.screenshot(path=shots / "dashboard_csat.png", full_page=True)
+    await page.goto(f"{base_url}/console/inbox")
+    assert "满意度低分" in await page.locator("#rows").inner_text()

@@ -55,11 +55,11 @@ def line_chart(
     """One line over the labels (a share in percent up to `top`, say); gaps where there is
     no value."""
     plot_w, plot_h = WIDTH - LEFT - 8, HEIGHT - BOTTOM - TOP
-    step = plot_w / max(len(labels) - 1, 1)
+    slot = plot_w / max(len(labels), 1)
     parts = [_open(title), *_axis(top, plot_h, unit)]
     points = []
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
-        x = LEFT + i * step
+        x = LEFT + (i + 0.5) * slot  # centred in its slot, so no label leaves the chart
         parts.append(
             f'<text x="{x:.1f}" y="{HEIGHT - 10}" text-anchor="middle">{escape(label)}</text>'
         )

@@ -16,7 +16,8 @@ from markupsafe import Markup
 from bot.domain.complaints import EscalationListing, EscalationStatus
 from bot.domain.tickets import Ticket
 from bot.services import escalations, staff_tickets
-from bot.staff.console.charts import Series, bar_chart
+from bot.staff.console import satisfaction
+from bot.staff.console.charts import Series, bar_chart, line_chart
 from bot.staff.console.web import Console, Page
 from bot.storage.uow import UnitOfWork
 
@@ -39,6 +40,14 @@ class Figures:
     late_tickets: int
 
 
+@dataclass(frozen=True)
+class Loaded:
+    escalations: list[EscalationListing]
+    tickets: list[Ticket]
+    weeks: list[satisfaction.WeekCsat]
+    low_scores: list[satisfaction.LowScore]
+
+
 def router(console: Console) -> APIRouter:
     routes = APIRouter(prefix="/console")
 
@@ -46,16 +55,28 @@ def router(console: Console) -> APIRouter:
     async def dashboard(request: Request) -> Response:
         page = await console.page(request)
 
-        async def load(uow: UnitOfWork) -> tuple[list[EscalationListing], list[Ticket]]:
-            found = await escalations.list_escalations(uow, None, MAX_ROWS)
-            return found, await staff_tickets.list_tickets(uow, None, MAX_ROWS)
+        now, tz = console.now(), console.services.settings.tz
+        satisfied_from = console.services.rules.survey.satisfied_from
 
-        listed, tickets = await console.read(load)
-        now = console.now()
+        async def load(uow: UnitOfWork) -> Loaded:
+            found = await escalations.list_escalations(uow, None, MAX_ROWS)
+            return Loaded(
+                found,
+                await staff_tickets.list_tickets(uow, None, MAX_ROWS),
+                await satisfaction.csat_trend(uow, now, tz, satisfied_from),
+                await satisfaction.low_scores(uow, found),
+            )
+
+        loaded = await console.read(load)
+        shown = charts(page, loaded.escalations, loaded.tickets, now, tz)
+        title = page.t("chart_csat", satisfied_from=satisfied_from)
+        weeks = loaded.weeks
+        csat = line_chart(title, [w.label for w in weeks], [w.csat for w in weeks], "%", 100)
         return page.render(
             "dashboard.html",
-            figures=figures(listed, tickets, now),
-            charts=charts(page, listed, tickets, now, console.services.settings.tz),
+            figures=figures(loaded.escalations, loaded.tickets, now),
+            charts=[*shown, (title, csat)],
+            low_scores=loaded.low_scores,
         )
 
     return routes
