@@ -276,7 +276,8 @@ async def test_the_dashboard_charts_what_waits_and_what_came_in_in_both_language
     assert (await figures.nth(0).inner_text()).startswith("1")  # waiting
     assert (await figures.nth(3).inner_text()).startswith("2")  # open tickets
     charts = page.locator("svg.chart")
-    assert await charts.count() == 3
+    assert await charts.count() == 4  # with the CSAT trend, empty without surveys
+    assert await charts.nth(3).locator("circle").count() == 0
     per_day = charts.nth(0).locator("rect title")
     assert await per_day.all_text_contents() == ["新工单 11-23: 2"]
     waiting = await charts.nth(2).locator("rect title").all_text_contents()
