@@ -135,6 +135,11 @@ async def test_a_ticket_is_accepted_dispatched_started_and_completed_with_after_
     assert await photo.evaluate("img => img.naturalWidth") == 64  # served to staff
 
     ticket_id = page.url.split("?")[0].rsplit("/", 1)[-1]
+    await page.goto(f"{base_url}/console/tickets?status=completed")
+    assert "给排水管道" in await page.locator("table.list tbody").inner_text()
+    await page.goto(f"{base_url}/console/tickets?status=submitted")
+    assert "暂无记录" in await page.locator("table.list tbody").inner_text()
+    await page.goto(f"{base_url}/console/tickets/{ticket_id}")
     await bound_chat.press(f"tickets:notfixed:{ticket_id}")  # the owner's answer comes back
     await page.reload()
     assert "业主反馈：没修好" in await page.locator(".timeline").inner_text()
