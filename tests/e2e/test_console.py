@@ -44,7 +44,6 @@ async def test_an_agent_signs_in_claims_and_answers_an_escalation(
     runtime: Runtime, bound_chat: Chat, base_url: str, browser: Browser, shots: Path
 ) -> None:
     await make_staff(runtime, "wangfang", StaffRole.AGENT, "王芳")
-    await file_complaint(bound_chat)
     page = await browser.new_page(viewport={"width": 1280, "height": 860})
     await page.goto(f"{base_url}/console/inbox")
     assert page.url.startswith(f"{base_url}/console/login")  # not signed in: the form first
@@ -52,7 +51,10 @@ async def test_an_agent_signs_in_claims_and_answers_an_escalation(
     await page.close()
 
     page = await signed_in(browser, base_url, "wangfang")
+    assert "暂无记录" in await page.locator("#rows").inner_text()
+    await file_complaint(bound_chat)
     row = page.locator("#rows tr", has_text="张伟")
+    await row.wait_for()  # the inbox polls: the new escalation appears without a reload
     assert await row.count() == 1
     assert "三级" in await row.inner_text() and "投诉" in await row.inner_text()
     assert await row.locator(".phone").inner_text() == "138****0001"  # masked
