@@ -1,5 +1,5 @@
 """Our HTTP app: health check, the owners' message pages, the webhook routes of the configured
-channels, and the staff REST API under /api/v1 (the web console comes later)."""
+channels, and the staff REST API under /api/v1 and the staff web console under /console."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import text
 from bot.app.bootstrap import Runtime
 from bot.pages import messages, surveys
 from bot.staff import api as staff_api
+from bot.staff.console import routes as console
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -50,6 +51,7 @@ def create_app(runtime: Runtime) -> FastAPI:
             )
         )
     )
+    console.mount(app, runtime.uow, services)
     for channel in runtime.channels:
         router = channel.routes()
         if router is not None:

@@ -38,6 +38,11 @@ class Home:
         return f"{self.project} {self.building}-{self.number}"
 
 
+def mask_id_last4(id_last4: str) -> str:
+    """Only the ID's last 4 characters are kept at all; staff screens show the last 2."""
+    return f"**{id_last4[-2:]}" if len(id_last4) > 2 else "*" * len(id_last4)
+
+
 def mask_phone(phone: str) -> str:
     """Phones appear in UIs and logs as 138****1234: enough to recognise, not to misuse."""
     if len(phone) < 7:

@@ -8,7 +8,7 @@ written unless the whole file is valid, so a half-imported roster never exists.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.domain.binding import new_code, normalise_id_last4, normalise_phone
 from bot.domain.cells import CellError, parse_date
+from bot.domain.roster import mask_id_last4, mask_phone
 from bot.services.csv_files import CsvProblem, open_table
 from bot.storage.repositories.roster import ImportCounts, RosterRow
 from bot.storage.uow import UnitOfWork
@@ -222,3 +223,24 @@ async def valid_invite_codes(uow_factory: Callable[[], UnitOfWork], now: datetim
     """Codes issued, unused and unexpired: the ones worth printing as QR codes."""
     async with uow_factory() as uow:
         return await uow.roster.valid_invite_codes(now)
+
+
+@dataclass(frozen=True)
+class OwnerCard:
+    """An owner as staff screens show them: phone and ID masked, never in full."""
+
+    owner_id: int
+    name: str
+    phone: str
+    id_last4: str
+    homes: tuple[str, ...]
+
+
+async def owner_cards(
+    uow: UnitOfWork, owner_ids: Collection[int] | None = None, limit: int = 1000
+) -> list[OwnerCard]:
+    """Owners (all, or those given) by name, masked for staff eyes."""
+    return [
+        OwnerCard(c.owner_id, c.name, mask_phone(c.phone), mask_id_last4(c.id_last4), c.homes)
+        for c in await uow.roster.owner_contacts(owner_ids, limit)
+    ]

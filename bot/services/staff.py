@@ -218,3 +218,8 @@ async def staff_for_token(
 
 def _token_subject(user_id: int) -> str:
     return f"staff-api:{user_id}"
+
+
+async def list_staff(uow: UnitOfWork, active_only: bool = False) -> list[StaffUser]:
+    """Staff accounts by username (the console's transfer choice lists the active ones)."""
+    return [user for user in await uow.staff.list() if user.active or not active_only]

@@ -11,13 +11,18 @@ from bot.settings import PROJECT_ROOT
 
 CONFIG = PROJECT_ROOT / "config"
 TEXTS = Texts.from_dir(CONFIG / "locales", {})
+#: Texts only staff read (the web console), where the company's own terms such as 督办令 belong.
+STAFF_ONLY = "console."
 ENTRIES = {entry.id: entry for entry in read_entries(CONFIG / "faq")[0]}
 
 
 def owner_facing() -> list[tuple[str, str]]:
     """(where, text) for every locale text and FAQ answer, in both languages."""
     texts = [
-        (f"{lang}:{key}", TEXTS.get(key, lang)) for lang in LANGUAGES for key in TEXTS.keys(lang)
+        (f"{lang}:{key}", TEXTS.get(key, lang))
+        for lang in LANGUAGES
+        for key in TEXTS.keys(lang)
+        if not key.startswith(STAFF_ONLY)
     ]
     answers = [
         (f"{lang}:faq:{entry.id}", entry.answer[lang])

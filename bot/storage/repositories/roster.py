@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -64,6 +65,17 @@ class OwnerHome:
     owner_name: str
 
 
+@dataclass(frozen=True)
+class OwnerContact:
+    """An owner with what staff may need to recognise them (the caller masks it)."""
+
+    owner_id: int
+    name: str
+    phone: str
+    id_last4: str
+    homes: tuple[str, ...]
+
+
 class RosterRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -88,6 +100,31 @@ class RosterRepository:
                 handover_date=unit.handover_date,
             )
             for unit, building, project in (await self.session.execute(query)).all()
+        ]
+
+    async def owner_contacts(
+        self, owner_ids: Collection[int] | None = None, limit: int = 1000
+    ) -> list[OwnerContact]:
+        """Owners (all, or those given) by name, each with the labels of their homes."""
+        owners = select(Owner).order_by(Owner.name, Owner.id).limit(limit)
+        if owner_ids is not None:
+            owners = owners.where(Owner.id.in_(list(owner_ids)))
+        found = list((await self.session.execute(owners)).scalars())
+        homes: dict[int, list[str]] = {}
+        if found:
+            query = (
+                select(OwnerUnit.owner_id, Project.name, Building.name, Unit.number)
+                .join(Unit, Unit.id == OwnerUnit.unit_id)
+                .join(Building, Building.id == Unit.building_id)
+                .join(Project, Project.id == Building.project_id)
+                .where(OwnerUnit.owner_id.in_([o.id for o in found]))
+                .order_by(Project.name, Building.name, Unit.number)
+            )
+            for owner_id, project, building, number in (await self.session.execute(query)).all():
+                homes.setdefault(owner_id, []).append(f"{project} {building}-{number}")
+        return [
+            OwnerContact(o.id, o.name, o.phone, o.id_last4, tuple(homes.get(o.id, ())))
+            for o in found
         ]
 
     async def owner_name(self, owner_id: int) -> str | None:
