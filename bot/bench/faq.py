@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bot.bench.stats import percentile
 from bot.faq.knowledge import LANGUAGES, FaqEntry
 from bot.faq.matcher import FaqMatcher
 
@@ -67,11 +68,6 @@ def time_questions(
         if collecting:
             gc.enable()
     return wall, cpu
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def measure(

@@ -77,9 +77,32 @@ def _add_telegram(benches: SubParsers[argparse.ArgumentParser]) -> None:
     telegram = benches.add_parser(
         "telegram", help="our Telegram bot vs a bare PTB echo bot, through a fake Bot API"
     )
-    telegram.add_argument("--users", type=int, default=50, help="concurrent owners (%(default)s)")
-    telegram.add_argument("--messages", type=int, default=20, help="per owner (%(default)s)")
-    telegram.add_argument("--rounds", type=int, default=3, help="best of N per bot (%(default)s)")
+    telegram.add_argument(
+        "--updates", type=int, default=1000, help="open loop: backlog size (%(default)s)"
+    )
+    telegram.add_argument(
+        "--known-chats", type=int, default=100, help="open loop: known owners (%(default)s)"
+    )
+    telegram.add_argument(
+        "--loop",
+        choices=("open", "closed", "both"),
+        default="both",
+        help="open: a backlog injected at once; closed: owners wait for each answer",
+    )
+    telegram.add_argument(
+        "--profile",
+        type=Path,
+        help="open loop: sample our bot with py-spy during each drain, raw stacks in this folder",
+    )
+    telegram.add_argument(
+        "--users", type=int, default=50, help="closed loop: concurrent owners (%(default)s)"
+    )
+    telegram.add_argument(
+        "--messages", type=int, default=20, help="closed loop: per owner (%(default)s)"
+    )
+    telegram.add_argument(
+        "--rounds", type=int, default=3, help="closed loop: best of N per bot (%(default)s)"
+    )
     _add_postgres_dsn(telegram)
     telegram.set_defaults(func=_telegram)
 
@@ -94,8 +117,19 @@ def _add_postgres_dsn(parser: argparse.ArgumentParser) -> None:
 
 def _telegram(args: argparse.Namespace) -> int:
     from bot.bench.telegram import Load, run
+    from bot.bench.telegram_open import print_open_table, run_open_loop
 
-    return run(Load(args.users, args.messages), args.rounds, args.postgres_dsn)
+    if args.loop in ("open", "both"):
+        figures = run_open_loop(args.updates, args.known_chats, args.postgres_dsn, args.profile)
+        print_open_table(figures)
+        if args.profile:
+            from bot.bench.profile import hotspots
+
+            for raw in sorted(args.profile.glob("ours-*.txt")):
+                print(f"\n{raw.name}\n{hotspots(raw).format()}")
+    if args.loop in ("closed", "both"):
+        return run(Load(args.users, args.messages), args.rounds, args.postgres_dsn)
+    return 0
 
 
 def _add_wechat(benches: SubParsers[argparse.ArgumentParser]) -> None:

@@ -54,3 +54,13 @@ def run_echo_bot(
     # run_polling closes the loop it ran in; each bot gets a fresh one.
     asyncio.set_event_loop(asyncio.new_event_loop())
     app.run_polling(stop_signals=None)
+
+
+def serve_forever(token: str, api_base_url: str, *, tuned: bool) -> None:
+    """The echo bot in a process of its own, until that process is stopped (the benchmark
+    measures its CPU time apart from the load generator's)."""
+
+    async def never() -> None:
+        await asyncio.Event().wait()
+
+    run_echo_bot(token, api_base_url, tuned=tuned, drive=never)
