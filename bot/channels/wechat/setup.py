@@ -19,6 +19,7 @@ import yaml
 
 from bot.channels.wechat.api import WeChatApi
 from bot.config import ConfigError
+from bot.csv_files import write_table
 
 #: WeChat's menu limits: 3 top-level buttons of 16 bytes, 5 sub-buttons of 60 bytes each.
 MAX_TOP, MAX_SUB = 3, 5
@@ -141,7 +142,4 @@ def _read_index(path: Path) -> dict[str, str]:
 
 
 def _write_index(path: Path, index: dict[str, str]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["code", "url"])
-        writer.writerows(sorted(index.items()))
+    write_table(path, ["code", "url"], sorted(index.items()))
