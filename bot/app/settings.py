@@ -14,6 +14,10 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: Values of SECRET_KEY published with the code (the default and config/example.env).
+DEV_SECRETS = frozenset({"", "dev-only-change-me"})
+#: secrets.token_urlsafe() gives 43 characters; 32 is plenty against guessing.
+MIN_SECRET_LENGTH = 32
 
 
 class SettingsError(Exception):
@@ -23,6 +27,8 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
+    #: `production` (set by the Docker image) refuses weak secrets instead of warning.
+    environment: Literal["development", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///data/bot.db"
     timezone: str = "Asia/Shanghai"
     media_dir: Path = Path("data/media")
@@ -67,6 +73,28 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
+
+    @property
+    def weak_secret(self) -> str | None:
+        """Why SECRET_KEY would let strangers sign page links, or None when it is fine."""
+        if self.secret_key in DEV_SECRETS:
+            return "is missing or the published development value"
+        if len(self.secret_key) < MIN_SECRET_LENGTH:
+            return f"is shorter than {MIN_SECRET_LENGTH} characters"
+        return None
+
+    def check_secrets(self) -> str | None:
+        """Raise in production when SECRET_KEY is weak; in development return a one-line
+        notice for the log (or None)."""
+        problem = self.weak_secret
+        if problem is None:
+            return None
+        if self.environment == "production":
+            raise SettingsError(
+                f"SECRET_KEY {problem}; set a random value of at least {MIN_SECRET_LENGTH} "
+                'characters (python -c "import secrets; print(secrets.token_urlsafe())")'
+            )
+        return f"running in development with a development SECRET_KEY ({problem})"
 
     @property
     def tz(self) -> ZoneInfo:

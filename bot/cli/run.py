@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import TYPE_CHECKING
 
 from bot.cli.common import SubParsers, run_async
@@ -10,6 +11,8 @@ from bot.cli.demo import print_demo_banner
 
 if TYPE_CHECKING:
     from bot.app.bootstrap import Runtime
+
+log = logging.getLogger(__name__)
 
 
 def add_commands(commands: SubParsers[argparse.ArgumentParser]) -> None:
@@ -25,6 +28,9 @@ def _run(args: argparse.Namespace) -> int:
     from bot.app.serve import serve
 
     async def work(runtime: Runtime) -> int:
+        notice = runtime.settings.check_secrets()  # before anything is written or served
+        if notice is not None:
+            log.warning(notice)
         if args.demo_data:
             await runtime.upgrade_database()
             await print_demo_banner(runtime)
