@@ -13,7 +13,7 @@ import httpx
 
 from bot.app.settings import PROJECT_ROOT
 
-#: A secret an operator could have generated (`python -c "import secrets; print(secrets.token_urlsafe())"`).
+#: A secret as an operator would generate it (secrets.token_urlsafe()).
 GOOD_SECRET = "q3J9vX2mT8pL5wR1nZ7cY4bH6kD0sF2gA9eU3iO5"
 
 
@@ -39,7 +39,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def run_bot(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_bot(
+    *args: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=PROJECT_ROOT,
