@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.app.demo_data import seed_demo
+from bot.app.demo_data import DemoDataRefused, seed_demo
 from bot.cli.common import SubParsers, run_migrated
 
 if TYPE_CHECKING:
@@ -45,7 +46,16 @@ def _demo(args: argparse.Namespace) -> int:
             )
         return 0
 
-    return run_migrated(work, with_channels=False, with_console=True)
+    return refusing_foreign_data(lambda: run_migrated(work, with_channels=False, with_console=True))
+
+
+def refusing_foreign_data(command: Callable[[], int]) -> int:
+    """Run a command that seeds demo data; a database with a real roster stops it (exit 2)."""
+    try:
+        return command()
+    except DemoDataRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 async def print_demo_banner(runtime: Runtime) -> None:

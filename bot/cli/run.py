@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.cli.common import SubParsers, run_async
-from bot.cli.demo import print_demo_banner
+from bot.cli.demo import print_demo_banner, refusing_foreign_data
 
 if TYPE_CHECKING:
     from bot.app.bootstrap import Runtime
@@ -37,4 +37,4 @@ def _run(args: argparse.Namespace) -> int:
         await serve(runtime, console_user="console-owner" if args.console else None)
         return 0
 
-    return run_async(work, with_console=args.console)
+    return refusing_foreign_data(lambda: run_async(work, with_console=args.console))
