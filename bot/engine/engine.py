@@ -21,6 +21,7 @@ from bot.engine.context import Context, Services
 from bot.engine.flow import Flow
 from bot.engine.router import Router
 from bot.engine.types import IncomingMessage, Reply
+from bot.storage.repositories.inbox import PENDING
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,14 @@ T = TypeVar("T")
 
 class EngineUnavailable(Exception):
     """The database could not be reached: the adapter must not acknowledge the update."""
+
+
+class FlowFailed(Exception):
+    """A flow raised: the update is recorded as failed with `reason`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,8 @@ class Engine:
             if existing is None:
                 return Recorded(duplicate=False)
             replies = [Reply.from_dict(r) for r in existing.replies or []]
-            return Recorded(duplicate=True, replies=replies if existing.status == "done" else None)
+            answered = existing.status != PENDING  # done, or failed with its apology
+            return Recorded(duplicate=True, replies=replies if answered else None)
 
         return await self._with_database_retries(attempt)
 
@@ -110,20 +120,24 @@ class Engine:
         async with lock:
             for _ in range(STALE_RETRIES):
                 try:
-                    return await self._with_database_retries(lambda: self._process_once(msg))
+                    return await self._with_database_retries(
+                        lambda: self._route_in_transaction(msg)
+                    )
                 except StaleConversation:
                     log.info("conversation changed concurrently; retrying %s", msg.update_key)
-            replies = await self._with_database_retries(lambda: self._fail_softly(msg))
-            return HandleResult(replies)
+                except (FlowFailed, DBAPIError) as exc:  # a DBAPIError here is not transient
+                    return await self._record_failure(msg, _reason(exc))
+            return await self._record_failure(msg, "conversation kept changing concurrently")
 
-    async def _process_once(self, msg: IncomingMessage) -> HandleResult:
-        outcome = await self._route_in_transaction(msg)
-        if outcome is None:
-            return HandleResult(await self._fail_softly(msg))
-        return outcome
+    async def _record_failure(self, msg: IncomingMessage, reason: str) -> HandleResult:
+        """One log line (the reason names a class, never the owner's input or SQL parameters),
+        and the update kept as failed so it neither stops the channel nor runs again."""
+        log.warning("update %s failed: %s", msg.update_key, reason)
+        replies = await self._with_database_retries(lambda: self._fail_softly(msg, reason))
+        return HandleResult(replies)
 
-    async def _route_in_transaction(self, msg: IncomingMessage) -> HandleResult | None:
-        """None when a flow crashed (its transaction is rolled back by then)."""
+    async def _route_in_transaction(self, msg: IncomingMessage) -> HandleResult:
+        """FlowFailed when a flow crashed (its transaction is rolled back by then)."""
         async with self.uow_factory() as uow:
             now = self.services.clock()
             account = await uow.accounts.touch(
@@ -141,9 +155,9 @@ class Engine:
                 replies = await self.router.route(ctx, state)
             except (StaleConversation, DBAPIError, OSError):
                 raise
-            except Exception:
+            except Exception as exc:
                 log.exception("flow failed on update %s", msg.update_key)
-                return None
+                raise FlowFailed(f"flow error: {type(exc).__name__}") from exc
             await uow.conversations.save(state, now)
             if await uow.inbox.complete(msg.channel, msg.update_key, _dicts(replies), now):
                 await uow.commit()
@@ -158,15 +172,16 @@ class Engine:
         stored = entry.replies if entry is not None else []
         return HandleResult([Reply.from_dict(r) for r in stored or []], duplicate=True)
 
-    async def _fail_softly(self, msg: IncomingMessage) -> list[Reply]:
+    async def _fail_softly(self, msg: IncomingMessage, reason: str) -> list[Reply]:
         """A step crashed: its writes are rolled back, the owner gets an apology and the menu,
-        and the update is marked handled so it does not crash again on every restart."""
+        and the update is marked failed so it does not crash again on every restart."""
         async with self.uow_factory() as uow:
             now = self.services.clock()
             account = await uow.accounts.find(msg.channel, msg.user_id)
             lang = account.language if account else self.router.language_for(msg)
             replies = [self.router.apology(lang)]
-            if await uow.inbox.complete(msg.channel, msg.update_key, _dicts(replies), now):
+            stored = _dicts(replies)
+            if await uow.inbox.complete(msg.channel, msg.update_key, stored, now, failure=reason):
                 await uow.commit()
                 return replies
         return (await self._handled_elsewhere(msg)).replies
@@ -188,6 +203,16 @@ def _is_transient(exc: Exception) -> bool:
     if isinstance(exc, OSError | OperationalError | InterfaceError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def _reason(exc: Exception) -> str:
+    """Why an update failed, by class names only: a database error's text carries the SQL
+    parameters (the owner's phone, message text)."""
+    if isinstance(exc, FlowFailed):
+        return exc.reason
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return f"database error: {type(exc).__name__} ({type(exc.orig).__name__})"[:200]
+    return f"database error: {type(exc).__name__}"
 
 
 def _dicts(replies: list[Reply]) -> list[dict[str, object]]:

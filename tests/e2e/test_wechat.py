@@ -284,6 +284,18 @@ async def test_malformed_and_entity_bodies_are_refused(wechat: WeChat) -> None:
 
 
 @BOTH_MODES
+@pytest.mark.parametrize("create_time", ["soon", "²", "9" * 40])
+async def test_a_signed_message_whose_create_time_is_not_a_number_is_refused(
+    wechat: WeChat, create_time: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    fields = wechat.server.text(OPENID, "帮助") | {"CreateTime": create_time}
+    assert (await wechat.server.send(fields)).status == 400
+    assert await wechat.inbox_rows() == 0
+    refusals = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refusals) == 1 and refusals[0].exc_info is None
+
+
+@BOTH_MODES
 async def test_oversized_bodies_are_refused_by_length_and_while_streaming(
     wechat: WeChat,
 ) -> None:

@@ -188,6 +188,7 @@ def to_incoming(fields: Mapping[str, str], received_at: datetime) -> IncomingMes
     (menu links, location reports, template delivery receipts)."""
     user_id = _required(fields, "FromUserName")
     msg_type = _required(fields, "MsgType").lower()
+    _timestamp(fields, "CreateTime")
     if msg_type == "event":
         return _event(fields, user_id, received_at)
     key = f"msg:{_required(fields, 'MsgId')}"
@@ -205,6 +206,14 @@ def _required(fields: Mapping[str, str], name: str) -> str:
     if not value or len(value) > MAX_UPDATE_KEY:
         raise Refused(400, f"missing or oversized {name}")
     return value
+
+
+def _timestamp(fields: Mapping[str, str], name: str) -> int:
+    """Unix seconds as WeChat writes them: ASCII digits that fit a clock."""
+    value = fields.get(name, "")
+    if not value.isascii() or not value.isdigit() or len(value) > 12:
+        raise Refused(400, f"{name} is not a timestamp")
+    return int(value)
 
 
 def _typed(fields: Mapping[str, str]) -> str:

@@ -143,7 +143,8 @@ class ProcessedUpdate(Base):
     """The inbox: every platform update, recorded before it is acknowledged.
 
     Unique on (channel, update_key), so it is also the dedupe record; `replies` keeps the first
-    answer so a retried WeChat message gets exactly the same reply.
+    answer so a retried WeChat message gets exactly the same reply. An update that could not be
+    handled is `failed`, with the reason in `failure` (a class name, never the owner's input).
     """
 
     __tablename__ = "processed_updates"
@@ -160,6 +161,7 @@ class ProcessedUpdate(Base):
     replies: Mapped[list[Any] | None]
     received_at: Mapped[datetime]
     handled_at: Mapped[datetime | None]
+    failure: Mapped[str | None] = mapped_column(String(200))
 
 
 class OutboxMessage(Base):
