@@ -17,8 +17,9 @@ from typing import TypeVar
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.domain.conversation import StaleConversation
-from bot.engine.context import Context, Services
+from bot.engine.context import Context, Services, fetch_photo
 from bot.engine.flow import Flow
+from bot.engine.ports import MediaError
 from bot.engine.router import Router
 from bot.engine.types import IncomingMessage, Reply
 from bot.storage.repositories.inbox import PENDING
@@ -118,10 +119,11 @@ class Engine:
     async def _process(self, msg: IncomingMessage) -> HandleResult:
         lock = self._locks.setdefault((msg.channel, msg.user_id), asyncio.Lock())
         async with lock:
+            photo = await fetch_photo(self.services, msg)
             for _ in range(STALE_RETRIES):
                 try:
                     return await self._with_database_retries(
-                        lambda: self._route_in_transaction(msg)
+                        lambda: self._route_in_transaction(msg, photo)
                     )
                 except StaleConversation:
                     log.info("conversation changed concurrently; retrying %s", msg.update_key)
@@ -136,7 +138,9 @@ class Engine:
         replies = await self._with_database_retries(lambda: self._fail_softly(msg, reason))
         return HandleResult(replies)
 
-    async def _route_in_transaction(self, msg: IncomingMessage) -> HandleResult:
+    async def _route_in_transaction(
+        self, msg: IncomingMessage, photo: bytes | MediaError | None
+    ) -> HandleResult:
         """FlowFailed when a flow crashed (its transaction is rolled back by then)."""
         async with self.uow_factory() as uow:
             now = self.services.clock()
@@ -149,7 +153,13 @@ class Engine:
             )
             state = await uow.conversations.load(account.id)
             ctx = Context(
-                msg=msg, account=account, uow=uow, services=self.services, now=now, state=state
+                msg=msg,
+                account=account,
+                uow=uow,
+                services=self.services,
+                now=now,
+                state=state,
+                photo=photo,
             )
             try:
                 replies = await self.router.route(ctx, state)

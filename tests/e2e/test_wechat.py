@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,7 +33,7 @@ from bot.services.roster import valid_invite_codes
 from bot.storage.models import AuditLog, ProcessedUpdate
 from bot.testing.fake_wechat_api import APP_ID, APP_SECRET, FakeWeChatApi, png_bytes
 from bot.testing.fake_wechat_server import AES_KEY, TOKEN, WeChatServer, message_xml, serving
-from tests.support import FakeClock
+from tests.support import Chat, FakeClock
 
 OPENID = "oWeChatOwner0000000000000001"
 CUSTOM = "cgi-bin/message/custom/send"
@@ -243,6 +244,27 @@ async def test_database_down_answers_503_so_wechat_retries(
     monkeypatch.setattr(wechat.runtime.engine, "record", unavailable)
     answer = await wechat.server.send(wechat.server.text(OPENID, "帮助"))
     assert answer.status == 503
+
+
+async def test_a_photo_in_a_flow_with_no_stored_token_answers_in_time(
+    wechat: WeChat, demo_codes: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without Redis the token lives in a database row. Fetching it while the flow's
+    transaction held SQLite's write lock made a second writer wait for that very lock:
+    "database is locked" three times and 45 s, callbacks of other owners late too."""
+    chat = Chat(wechat.runtime, user_id=OPENID, channel="wechat")
+    await chat.say(f"绑定 {demo_codes['李娜']}")
+    await chat.say("报修")
+    await chat.press(chat.button("给排水管道"))
+    await chat.say("卫生间地漏堵了")
+    assert "照片" in chat.text
+    wechat.api.media["MEDIA-9"] = png_bytes()
+    started = time.monotonic()
+    answer = await wechat.server.send(wechat.server.image(OPENID, "MEDIA-9"))
+    assert time.monotonic() - started < 4.5
+    assert answer.status == 200 and "第 1 张" in answer.content
+    assert wechat.api.token_fetches == 1
+    assert not [r for r in caplog.records if "locked" in r.getMessage()]
 
 
 # -- forged and hostile requests --------------------------------------------------------------
