@@ -97,6 +97,18 @@ class Settings(BaseSettings):
         return f"running in development with a development SECRET_KEY ({problem})"
 
     @property
+    def secret_values(self) -> tuple[str | None, ...]:
+        """What must never be logged (see bot.app.redaction)."""
+        return (
+            self.secret_key,
+            self.telegram_token,
+            self.telegram_webhook_secret,
+            self.wechat_app_secret,
+            self.wechat_token,
+            self.wechat_aes_key,
+        )
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

@@ -19,11 +19,13 @@ import pytest
 from sqlalchemy import func, select
 
 import bot.channels.wechat.channel as wechat_module
+from bot.app import redaction
 from bot.app.bootstrap import Runtime
 from bot.app.http import create_app
 from bot.app.settings import PROJECT_ROOT, Settings
 from bot.channels.wechat.channel import WeChatChannel
 from bot.channels.wechat.setup import create_menu, create_qrcodes, load_menu, unknown_flows
+from bot.channels.wechat.token import DatabaseTokenStore
 from bot.config import ConfigError
 from bot.engine.engine import EngineUnavailable
 from bot.engine.ports import DeliveryError, MediaError, Push
@@ -31,6 +33,7 @@ from bot.engine.types import Button, IncomingMessage, Reply
 from bot.handlers import all_flows
 from bot.services.roster import valid_invite_codes
 from bot.storage.models import AuditLog, ProcessedUpdate
+from bot.storage.repositories.wechat import StoredToken
 from bot.testing.fake_wechat_api import APP_ID, APP_SECRET, FakeWeChatApi, png_bytes
 from bot.testing.fake_wechat_server import AES_KEY, TOKEN, WeChatServer, message_xml, serving
 from tests.support import Chat, FakeClock
@@ -265,6 +268,31 @@ async def test_a_photo_in_a_flow_with_no_stored_token_answers_in_time(
     assert answer.status == 200 and "第 1 张" in answer.content
     assert wechat.api.token_fetches == 1
     assert not [r for r in caplog.records if "locked" in r.getMessage()]
+
+
+async def test_a_failed_media_download_logs_no_access_token(
+    runtime: Runtime,
+    wechat_settings: Callable[..., Settings],
+    wechat_api: FakeWeChatApi,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The URL of a failed download carries `access_token=`: logged, it lets anyone with the
+    logs call the WeChat API as us for two hours."""
+    token = StoredToken("ACCESS-TOKEN-0123456789", runtime.services.clock() + timedelta(hours=2))
+    store, now = DatabaseTokenStore(runtime.uow, APP_ID), runtime.services.clock()
+    assert await store.try_lease("test", now)
+    await store.save("test", token, now)
+    settings = wechat_settings(wechat_api_base_url=wechat_api.base_url + "/moved/")
+    channel = WeChatChannel(settings, runtime.engine)
+    redaction.install(settings.secret_values)
+    try:
+        with pytest.raises(MediaError):
+            await channel.fetch_media("MEDIA-1", 1_000_000)
+    finally:
+        redaction.uninstall()
+        await channel.stop()
+    assert "/moved/cgi-bin/media/get" in caplog.text
+    assert token.token not in caplog.text
 
 
 # -- forged and hostile requests --------------------------------------------------------------
