@@ -307,6 +307,31 @@ async def test_forged_requests_are_refused_without_touching_data(wechat: WeChat)
     assert await wechat.inbox_rows() == 0
 
 
+@pytest.mark.parametrize("wechat", ["plaintext"], indirect=True)
+async def test_a_replayed_signature_with_another_body_is_refused(wechat: WeChat) -> None:
+    """Plaintext mode signs only (timestamp, nonce): a captured query string must not carry
+    a forged body (another FromUserName) within the 300-s window. WeChat's own retry sends
+    the same body again and still gets its answer."""
+    server = wechat.server
+    params = server.signed_params()
+    genuine = message_xml(server.text(OPENID, "帮助", msg_id=4242)).encode()
+    assert (await server.post_raw(genuine, params)).status == 200
+    assert (await server.post_raw(genuine, params)).status == 200
+    forged = message_xml(server.text("oForgedOwner000000000000000", "帮助")).encode()
+    assert (await server.post_raw(forged, params)).status == 403
+    assert await wechat.inbox_rows() == 1
+
+
+async def test_plaintext_mode_is_announced_at_start(
+    wechat_settings: Callable[..., Settings], runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    channel = WeChatChannel(wechat_settings(wechat_aes_key=None), runtime.engine)
+    await channel.start()
+    await channel.stop()
+    warnings = [r for r in caplog.records if "WECHAT_AES_KEY" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].levelname == "WARNING"
+
+
 async def test_safe_mode_refuses_bad_msg_signature_other_app_and_plaintext(
     wechat: WeChat,
 ) -> None:

@@ -118,6 +118,11 @@ class WeChatChannel:
     async def start(self) -> None:
         """WeChat calls us and the token is fetched on first use; what was recorded but not
         handled before the last stop is handled now and answered by 客服消息."""
+        if self._codec.plaintext:
+            log.warning(
+                "WeChat callbacks in plaintext mode (WECHAT_AES_KEY is not set): messages "
+                "are unencrypted and their bodies unsigned; set the EncodingAESKey for safe mode"
+            )
         self._spawn(self._catch_up())
 
     async def _catch_up(self) -> None:
