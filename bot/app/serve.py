@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app.bootstrap import Runtime
 from bot.app.http import create_app
+from bot.app.outages import OutageLog
 from bot.channels.console import chat
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
     await runtime.upgrade_database()
     scheduler = AsyncIOScheduler(timezone=runtime.settings.timezone)
     scheduler.add_job(
-        runtime.outbox.run_once,
+        OutageLog("outbox", runtime.outbox.run_once).tick,
         "interval",
         seconds=OUTBOX_TICK_SECONDS,
         max_instances=1,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -293,6 +294,25 @@ async def test_a_failed_media_download_logs_no_access_token(
         await channel.stop()
     assert "/moved/cgi-bin/media/get" in caplog.text
     assert token.token not in caplog.text
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # PostgreSQL locks rows, not the database
+async def test_a_sqlite_write_lock_held_elsewhere_is_answered_within_wechats_5_s(
+    wechat: WeChat, database_url: str
+) -> None:
+    """Another process holding SQLite's write lock (a backup, a long import) made callbacks
+    wait ~47 s (three busy timeouts); WeChat gives up after 5 s and tells the owner the
+    account cannot serve. The callback answers in time and WeChat's retry finds the update."""
+    holder = sqlite3.connect(database_url.split("///", 1)[1])
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        answer = await wechat.server.send(wechat.server.text(OPENID, "帮助", msg_id=777))
+        elapsed = time.monotonic() - started
+    finally:
+        holder.rollback()
+        holder.close()
+    assert elapsed < 4.8 and answer.status in (200, 503)
 
 
 # -- forged and hostile requests --------------------------------------------------------------

@@ -42,11 +42,12 @@ from bot.channels.wechat.protocol import (
 from bot.channels.wechat.render import Outgoing, TextOut, render
 from bot.channels.wechat.token import (
     DatabaseTokenStore,
+    FallbackTokenStore,
     RedisTokenStore,
     TokenStore,
     TokenUnavailable,
 )
-from bot.engine.engine import Engine, EngineUnavailable
+from bot.engine.engine import Engine, EngineUnavailable, Recorded
 from bot.engine.ports import DeliveryError, MediaError, Push
 from bot.engine.types import IncomingMessage, Reply
 
@@ -54,6 +55,9 @@ log = logging.getLogger(__name__)
 
 #: WeChat waits 5 s; answering by 4 s leaves room for the network and the encryption.
 REPLY_DEADLINE_SECONDS = 4.0
+#: Recording the update (one insert) normally takes milliseconds; past this the database is
+#: down or locked by another process, and WeChat is answered 503 while there is still time.
+RECORD_DEADLINE_SECONDS = 3.5
 #: What does not fit the passive reply follows by 客服 after this pause, so it cannot overtake
 #: the passive reply, which reaches the owner only once WeChat has our HTTP answer.
 REMAINDER_DELAY_SECONDS = 1.0
@@ -62,6 +66,8 @@ REMAINDER_DELAY_SECONDS = 1.0
 #: writers contend (SQLite's busy handler sleeps), which stretches the slowest answers most.
 #: Measured with `bench wechat`: p99 ~2.4 s instead of ~4 s at 50 concurrent on 2 cores.
 ENGINE_CONCURRENCY = 4
+#: Redis answers in milliseconds; an unreachable one must not eat the 5-s reply window.
+REDIS_TIMEOUT_SECONDS = 1.0
 #: How long `stop()` lets late replies finish before cancelling them.
 STOP_GRACE_SECONDS = 10.0
 
@@ -83,18 +89,27 @@ class WeChatChannel:
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
         self._http = httpx.AsyncClient(limits=httpx.Limits(max_connections=50))
-        self._redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-        store: TokenStore = (
-            RedisTokenStore(self._redis, app_id)
+        self._redis = (
+            Redis.from_url(
+                settings.redis_url,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+            )
+            if settings.redis_url
+            else None
+        )
+        database_store = DatabaseTokenStore(engine.uow_factory, app_id)
+        self._token_store: TokenStore = (
+            FallbackTokenStore(self._redis, RedisTokenStore(self._redis, app_id), database_store)
             if self._redis is not None
-            else DatabaseTokenStore(engine.uow_factory, app_id)
+            else database_store
         )
         self.api = WeChatApi(
             base_url=settings.wechat_api_base_url,
             app_id=app_id,
             app_secret=secret,
             http=self._http,
-            token_store=store,
+            token_store=self._token_store,
             clock=self._clock,
         )
         self._delivery = Delivery(
@@ -118,6 +133,8 @@ class WeChatChannel:
     async def start(self) -> None:
         """WeChat calls us and the token is fetched on first use; what was recorded but not
         handled before the last stop is handled now and answered by 客服消息."""
+        if isinstance(self._token_store, FallbackTokenStore):
+            await self._token_store.check()
         if self._codec.plaintext:
             log.warning(
                 "WeChat callbacks in plaintext mode (WECHAT_AES_KEY is not set): messages "
@@ -181,12 +198,15 @@ class WeChatChannel:
             return _refusal(request, exc)
         if msg is None:
             return PlainTextResponse(SUCCESS)
-        try:
-            async with self._engine_slots:
-                recorded = await self._engine.record(msg)
-        except EngineUnavailable:
+        recording = self._spawn(self._record(msg))
+        await asyncio.wait({recording}, timeout=RECORD_DEADLINE_SECONDS)
+        if not recording.done() or recording.result() is None:
+            # Down, or locked by another process (SQLite): answer within WeChat's 5 s. A write
+            # that lands late is found by WeChat's retry, or by the catch-up at the next start
+            # (not cancelled: cancelling a driver call would wait for the lock all the same).
             log.warning("wechat %s not recorded: database unavailable", msg.update_key)
             return PlainTextResponse("retry later", status_code=503)
+        recorded: Recorded = recording.result()
         if recorded.duplicate and recorded.replies is not None:
             return await self._answer(fields, msg, recorded.replies)
         task = self._spawn(self._process(msg))
@@ -245,6 +265,14 @@ class WeChatChannel:
             await self.send(msg.user_id, replies)
         except DeliveryError as exc:
             log.warning("wechat late reply %s not delivered: %s", msg.update_key, exc.reason)
+
+    async def _record(self, msg: IncomingMessage) -> Recorded | None:
+        """None when the database is unavailable (the caller answers 503)."""
+        try:
+            async with self._engine_slots:
+                return await self._engine.record(msg)
+        except EngineUnavailable:
+            return None
 
     async def _process(self, msg: IncomingMessage) -> list[Reply]:
         async with self._engine_slots:
