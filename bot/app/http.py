@@ -8,14 +8,51 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app.bootstrap import Runtime
 from bot.pages import messages
+
+#: On every response: our pages run no script, load nothing from elsewhere (the one inline
+#: stylesheet aside), may not be framed, and send no Referer carrying a signed link onwards.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+class SecurityHeaders:
+    """Plain ASGI (not BaseHTTPMiddleware): request bodies keep streaming untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="Owner service bot", docs_url=None, redoc_url=None)
     app.state.runtime = runtime
+
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
