@@ -16,6 +16,8 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -76,11 +78,12 @@ class BindFlow(Flow):
         id_last4 = normalise_id_last4(ctx.msg.text)
         if id_last4 is None:
             return Outcome([Reply(ctx.t("bind.id_format"))], next_step="id_last4", data=data)
-        if await self._locked_out(ctx):
+        target = attempt_target(ctx.services.settings.secret_key, data["phone"])
+        if await self._locked_out(ctx, target):
             return self._locked_out_outcome(ctx)
         owner_id = await ctx.uow.roster.owner_by_phone_and_id(data["phone"], id_last4)
         if owner_id is None:
-            return await self._failed(ctx, "bind.no_match", next_step="phone")
+            return await self._failed(ctx, "bind.no_match", next_step="phone", target=target)
         return await self._bind(ctx, owner_id, method="phone")
 
     async def _phone_given(self, ctx: Context, raw_phone: str) -> Outcome:
@@ -132,19 +135,25 @@ class BindFlow(Flow):
         listing = "\n".join(f"• {home.label}" for home in homes)
         return Outcome([Reply(ctx.t("bind.success", name=name, homes=listing))], start_flow="menu")
 
-    async def _locked_out(self, ctx: Context) -> bool:
+    async def _locked_out(self, ctx: Context, target: str | None = None) -> bool:
+        """Too many failures from this account, or (phone + ID) at this owner from any: the
+        same limit per target stops guessing an owner's ID digits from many accounts."""
         limits = _limits(ctx)
         since = ctx.now - limits.window
         failed = await ctx.uow.roster.failed_attempts_since(ctx.account.id, since)
+        if target is not None:
+            failed = max(failed, await ctx.uow.roster.failed_attempts_on_target(target, since))
         return failed >= limits.max_failed_attempts
 
     def _locked_out_outcome(self, ctx: Context) -> Outcome:
         minutes = int(_limits(ctx).window / timedelta(minutes=1))
         return Outcome([self._human_reply(ctx, ctx.t("bind.locked_out", minutes=minutes))])
 
-    async def _failed(self, ctx: Context, key: str, *, next_step: str) -> Outcome:
+    async def _failed(
+        self, ctx: Context, key: str, *, next_step: str, target: str | None = None
+    ) -> Outcome:
         """Count the failure against the hourly limit and say how many tries are left."""
-        await ctx.uow.roster.record_failed_attempt(ctx.account.id, ctx.now)
+        await ctx.uow.roster.record_failed_attempt(ctx.account.id, ctx.now, target)
         limits = _limits(ctx)
         failed = await ctx.uow.roster.failed_attempts_since(ctx.account.id, ctx.now - limits.window)
         left = max(limits.max_failed_attempts - failed, 0)
@@ -174,6 +183,12 @@ class BindFlow(Flow):
         return Reply(
             text, buttons=button_rows([start_button(ctx.t("bind.button_human"), "handoff")])
         )
+
+
+def attempt_target(secret: str, phone: str) -> str:
+    """The key failed attempts at one owner are counted under: keyed, because a plain hash of
+    an 11-digit phone number is reversed by trying them all."""
+    return hmac.new(secret.encode(), phone.encode(), hashlib.sha256).hexdigest()
 
 
 class UnbindFlow(Flow):

@@ -114,11 +114,17 @@ class BindingAttempt(Base):
     """A failed binding attempt, counted to stop code and ID guessing."""
 
     __tablename__ = "binding_attempts"
-    __table_args__ = (Index("ix_binding_attempts_account_time", "account_id", "attempted_at"),)
+    __table_args__ = (
+        Index("ix_binding_attempts_account_time", "account_id", "attempted_at"),
+        Index("ix_binding_attempts_target_time", "target", "attempted_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
     attempted_at: Mapped[datetime]
+    #: Keyed HMAC of the phone whose ID digits were guessed (never the phone itself), so
+    #: guesses from many accounts at one owner are counted together.
+    target: Mapped[str | None] = mapped_column(String(64))
 
 
 class Conversation(Base):

@@ -166,8 +166,16 @@ class RosterRepository:
         )
         return int((await self.session.execute(query)).scalar_one())
 
-    async def record_failed_attempt(self, account_id: int, now: datetime) -> None:
-        self.session.add(BindingAttempt(account_id=account_id, attempted_at=now))
+    async def failed_attempts_on_target(self, target: str, since: datetime) -> int:
+        query = select(func.count(BindingAttempt.id)).where(
+            BindingAttempt.target == target, BindingAttempt.attempted_at >= since
+        )
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def record_failed_attempt(
+        self, account_id: int, now: datetime, target: str | None = None
+    ) -> None:
+        self.session.add(BindingAttempt(account_id=account_id, attempted_at=now, target=target))
         await self.session.flush()
 
     # -- import ----------------------------------------------------------------------------
