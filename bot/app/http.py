@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app.bootstrap import Runtime
 from bot.pages import messages
+from bot.storage.migrate import migrations_current
 
 #: On every response: our pages run no script, load nothing from elsewhere (the one inline
 #: stylesheet aside), may not be framed, and send no Referer carrying a signed link onwards.
@@ -65,6 +66,19 @@ def create_app(runtime: Runtime) -> FastAPI:
             return JSONResponse(body, status_code=503)
         body.update(status="ok", database="ok")
         return JSONResponse(body)
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """Ready to serve: the database answers and its schema is the code's."""
+        try:
+            current = await migrations_current(runtime.db)
+        except Exception as exc:  # any failure means "not ready", reported, not raised
+            body = {"status": "not ready", "database": type(exc).__name__, "migrations": "?"}
+            return JSONResponse(body, status_code=503)
+        if not current:
+            body = {"status": "not ready", "database": "ok", "migrations": "behind"}
+            return JSONResponse(body, status_code=503)
+        return JSONResponse({"status": "ready", "database": "ok", "migrations": "current"})
 
     services = runtime.services
     app.include_router(

@@ -70,4 +70,8 @@ def _explain_channels(runtime: Runtime) -> None:
             "WeChat is off: set WECHAT_APP_ID, WECHAT_APP_SECRET and WECHAT_TOKEN "
             "(see README, 'WeChat') to turn it on."
         )
-    log.info("HTTP server on http://%s:%s (health: /healthz)", settings.bot_host, settings.bot_port)
+    log.info(
+        "HTTP server on http://%s:%s (health: /healthz, readiness: /readyz)",
+        settings.bot_host,
+        settings.bot_port,
+    )

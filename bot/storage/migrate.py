@@ -10,6 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -42,6 +43,18 @@ async def schema_drift(engine: AsyncEngine) -> list[Any]:
 
     async with engine.connect() as connection:
         return await connection.run_sync(compare)
+
+
+async def migrations_current(engine: AsyncEngine) -> bool:
+    """Whether the database is at the newest migration (an instance serving an older schema
+    than its code, during an upgrade, is not ready)."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+    def current(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(current) == head
 
 
 async def autogenerate(engine: AsyncEngine, message: str) -> None:
