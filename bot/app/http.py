@@ -3,17 +3,22 @@ channels (and, in a later issue, the staff console)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app.bootstrap import Runtime
+from bot.metrics import ESCALATIONS, OUTBOX, OUTBOX_LAG
 from bot.pages import messages
 from bot.storage.migrate import migrations_current
+from bot.storage.repositories.operations import Backlog, backlog
 
 #: On every response: our pages run no script, load nothing from elsewhere (the one inline
 #: stylesheet aside), may not be framed, and send no Referer carrying a signed link onwards.
@@ -80,6 +85,19 @@ def create_app(runtime: Runtime) -> FastAPI:
             return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ready", "database": "ok", "migrations": "current"})
 
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        """Prometheus text format; the shared backlog is read from the database now."""
+        now = runtime.services.clock()
+        try:
+            async with runtime.uow() as uow:
+                figures = await backlog(uow.session, now)
+        except (SQLAlchemyError, OSError):
+            figures = None  # the process's own counters are still worth scraping
+        if figures is not None:
+            set_backlog(figures, now)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
     services = runtime.services
     app.include_router(
         messages.router(
@@ -96,3 +114,13 @@ def create_app(runtime: Runtime) -> FastAPI:
         if router is not None:
             app.include_router(router)
     return app
+
+
+def set_backlog(figures: Backlog, now: datetime) -> None:
+    OUTBOX.labels("due").set(figures.outbox_due)
+    OUTBOX.labels("sent").set(figures.outbox_sent)
+    OUTBOX.labels("failed").set(figures.outbox_failed)
+    oldest = figures.oldest_due_at
+    OUTBOX_LAG.set((now - oldest).total_seconds() if oldest is not None else 0.0)
+    ESCALATIONS.labels("waiting").set(figures.escalations_waiting)
+    ESCALATIONS.labels("overdue").set(figures.escalations_overdue)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from bot.engine.flow import Flow
 from bot.engine.ports import MediaError
 from bot.engine.router import Router
 from bot.engine.types import IncomingMessage, Reply
+from bot.metrics import HANDLING_SECONDS, UPDATES
 from bot.storage.repositories.inbox import PENDING
 from bot.storage.uow import UnitOfWork
 
@@ -117,6 +119,14 @@ class Engine:
         return handled
 
     async def _process(self, msg: IncomingMessage) -> HandleResult:
+        started = time.monotonic()
+        result = await self._process_in_order(msg)
+        if not result.duplicate:
+            HANDLING_SECONDS.labels(msg.channel).observe(time.monotonic() - started)
+            UPDATES.labels(msg.channel, "handled").inc()
+        return result
+
+    async def _process_in_order(self, msg: IncomingMessage) -> HandleResult:
         lock = self._locks.setdefault((msg.channel, msg.user_id), asyncio.Lock())
         async with lock:
             photo = await fetch_photo(self.services, msg)
@@ -135,6 +145,7 @@ class Engine:
         """One log line (the reason names a class, never the owner's input or SQL parameters),
         and the update kept as failed so it neither stops the channel nor runs again."""
         log.warning("update %s failed: %s", msg.update_key, reason)
+        UPDATES.labels(msg.channel, "failed").inc()
         replies = await self._with_database_retries(lambda: self._fail_softly(msg, reason))
         return HandleResult(replies)
 
