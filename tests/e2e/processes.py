@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -74,3 +75,14 @@ def wait_until_healthy(env: dict[str, str], process: subprocess.Popen[str]) -> N
         except httpx.HTTPError:
             time.sleep(0.2)
     raise AssertionError("the server did not answer /healthz within 60 s")
+
+
+def output_of_a_healthy_run(env: dict[str, str]) -> str:
+    """Start `run`, wait for /healthz, stop with Ctrl-C; everything it printed."""
+    process = start_bot("run", env=env)
+    try:
+        wait_until_healthy(env, process)
+    finally:
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=30)[0]
+    return output

@@ -12,22 +12,20 @@ import pytest
 from bot.app.bootstrap import Runtime
 from bot.app.http import create_app
 from bot.testing.fake_telegram import FakeTelegram, callback_update, text_update
-from tests.fakes.telegram_harness import WEBHOOK_SECRET, RecordingSleep, make_channel, running
+from tests.fakes.telegram_harness import (
+    WEBHOOK_SECRET,
+    RecordingSleep,
+    make_channel,
+    make_webhook_channel,
+    running,
+)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 @pytest.fixture
 async def client(runtime: Runtime, fake: FakeTelegram) -> AsyncIterator[httpx.AsyncClient]:
-    channel = make_channel(
-        runtime,
-        fake,
-        RecordingSleep(),
-        telegram_webhook_url="https://bot.example.com/telegram/webhook",
-        telegram_webhook_secret=WEBHOOK_SECRET,
-    )
-    runtime.channels.append(channel)
-    async with running(channel):
+    async with running(make_webhook_channel(runtime, fake)):
         transport = httpx.ASGITransport(app=create_app(runtime))
         async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
             yield client

@@ -16,7 +16,7 @@ from bot.app import redaction
 from bot.app.bootstrap import Runtime
 from bot.storage.models import ProcessedUpdate
 from bot.testing.fake_telegram import FakeTelegram
-from tests.fakes.telegram_harness import WEBHOOK_SECRET, RecordingSleep, make_channel, running
+from tests.fakes.telegram_harness import WEBHOOK_SECRET, make_webhook_channel, running
 
 PHONE = "13812345678"
 ID_DIGITS = "4417"
@@ -63,13 +63,7 @@ async def test_telegram_token_and_webhook_secret_stay_out_of_debug_logs(
     runtime: Runtime, fake: FakeTelegram, redacting: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    channel = make_channel(
-        runtime,
-        fake,
-        RecordingSleep(),
-        telegram_webhook_url="https://bot.example.com/telegram/webhook",
-        telegram_webhook_secret=WEBHOOK_SECRET,
-    )
+    channel = make_webhook_channel(runtime, fake)
     redaction.install([*runtime.settings.secret_values, fake.token, WEBHOOK_SECRET])
     async with running(channel):
         await fake.wait_until(lambda: bool(fake.calls_to("setWebhook")))

@@ -4,12 +4,11 @@ not start without a real secret; in development it says once that it runs with a
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.processes import GOOD_SECRET, base_env, run_bot, start_bot, wait_until_healthy
+from tests.e2e.processes import GOOD_SECRET, base_env, output_of_a_healthy_run, run_bot
 
 
 @pytest.mark.parametrize(
@@ -37,23 +36,12 @@ def test_production_refuses_to_start_without_a_real_secret(
 
 def test_production_starts_with_a_real_secret(tmp_path: Path) -> None:
     env = base_env(tmp_path, ENVIRONMENT="production", SECRET_KEY=GOOD_SECRET)
-    process = start_bot("run", env=env)
-    try:
-        wait_until_healthy(env, process)
-    finally:
-        process.send_signal(signal.SIGINT)
-        output = process.communicate(timeout=30)[0]
-    assert "SECRET_KEY" not in output
+    assert "SECRET_KEY" not in output_of_a_healthy_run(env)
 
 
 def test_development_says_once_that_it_runs_with_a_dev_secret(tmp_path: Path) -> None:
     env = base_env(tmp_path)
     env.pop("SECRET_KEY", None)
-    process = start_bot("run", env=env)
-    try:
-        wait_until_healthy(env, process)
-    finally:
-        process.send_signal(signal.SIGINT)
-        output = process.communicate(timeout=30)[0]
+    output = output_of_a_healthy_run(env)
     warnings = [line for line in output.splitlines() if "SECRET_KEY" in line]
     assert len(warnings) == 1 and "development" in warnings[0], output

@@ -85,17 +85,3 @@ async def test_a_database_error_in_a_step_is_recorded_as_failed_and_the_next_upd
     assert again.duplicate and "出了点问题" in again.replies[0].text
     after = await engine.handle(_message("good-1", "菜单"))
     assert after.replies and (await _inbox_row(runtime, "good-1")).status == "done"
-
-
-async def test_a_crashing_step_is_recorded_as_failed_with_its_reason(
-    chat: Chat, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken(*args: object) -> object:
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(runtime.services.faq, "ask", broken)
-    await chat.say("有什么问题")
-    async with runtime.uow() as uow:
-        query = select(ProcessedUpdate.status, ProcessedUpdate.failure)
-        rows = (await uow.session.execute(query)).all()
-    assert [tuple(row) for row in rows] == [("failed", "flow error: RuntimeError")]
