@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import warnings
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bot.engine.ports import MediaError
+
+log = logging.getLogger(__name__)
 
 ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "BMP"})
 #: Below Pillow's own decompression-bomb limit (~89 Mpx): a phone photo is 12-50 Mpx.
@@ -36,13 +39,21 @@ class MediaStore:
         encoded, extension = reencode(data)
         digest = hashlib.sha256(encoded).hexdigest()
         relative = Path(digest[:2]) / f"{digest}.{extension}"
-        target = self.root / relative
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_suffix(".part")
-            temporary.write_bytes(encoded)
-            temporary.replace(target)
+        try:
+            self._write(self.root / relative, encoded)
+        except OSError as exc:  # full, read-only or missing disk: not the owner's fault
+            log.warning("photo not stored under MEDIA_DIR: %s", type(exc).__name__)
+            raise MediaError("unavailable") from None
         return relative.as_posix()
+
+    @staticmethod
+    def _write(target: Path, data: bytes) -> None:
+        if target.exists():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_suffix(".part")
+        temporary.write_bytes(data)
+        temporary.replace(target)
 
     def path_of(self, relative: str) -> Path:
         return self.root / relative
