@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.channels.wechat.api import WeChatApi
-from bot.config import ConfigError
+from bot.config import ConfigError, read_yaml
 from bot.csv_files import write_table
 
 #: WeChat's menu limits: 3 top-level buttons of 16 bytes, 5 sub-buttons of 60 bytes each.
@@ -48,10 +46,7 @@ class MenuButton:
 
 def load_menu(path: Path) -> list[MenuButton]:
     """`config/wechat_menu.yaml`, checked against WeChat's limits before anything is sent."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    raw = read_yaml(path) or {}
     entries = raw.get("buttons") if isinstance(raw, dict) else None
     if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_TOP:
         raise ConfigError(f"{path}: `buttons` must list 1 to {MAX_TOP} buttons")
