@@ -1,7 +1,9 @@
 # Production image: slim, non-root, `python -m bot run`, health-checked.
+# ENVIRONMENT=production: the container refuses to start until SECRET_KEY is given a real value
+# (docker run -e SECRET_KEY=...).
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 ENVIRONMENT=production \
     BOT_HOST=0.0.0.0 BOT_PORT=8080 CONFIG_DIR=/app/config \
     DATABASE_URL=sqlite+aiosqlite:////app/data/bot.db MEDIA_DIR=/app/data/media
 WORKDIR /app

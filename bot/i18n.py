@@ -11,10 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
+from bot.config import read_yaml
 
 #: The C loader when PyYAML has it: locale files are read at every start-up.
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 LANGUAGES = ("zh", "en")
 REFERENCE_LANGUAGE = "zh"
@@ -41,7 +40,7 @@ class Texts:
         catalog: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
         for lang in LANGUAGES:
             for path in sorted((locales_dir / lang).glob("*.yaml")):
-                entries = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
+                entries = read_yaml(path) or {}
                 for key, text in entries.items():
                     catalog[lang][f"{path.stem}.{key}"] = str(text)
         return cls(catalog, defaults or {})

@@ -15,6 +15,10 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+#: Values of SECRET_KEY published with the code (the default and config/example.env).
+DEV_SECRETS = frozenset({"", "dev-only-change-me"})
+#: secrets.token_urlsafe() gives 43 characters; 32 is plenty against guessing.
+MIN_SECRET_LENGTH = 32
 
 
 class SettingsError(Exception):
@@ -31,7 +35,8 @@ class Settings(BaseSettings):
     bot_host: str = "127.0.0.1"
     bot_port: int = Field(default=8080, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    #: In production, `run` warns about rules.yaml values still awaiting the company's sign-off.
+    #: `production` (set by the Docker image) refuses weak secrets instead of warning, and
+    #: `run` warns about rules.yaml values still awaiting the company's sign-off.
     environment: Literal["development", "production"] = "development"
     default_language: Literal["zh", "en"] = "zh"
     #: Public https base of this server, for links in template messages and survey pages.
@@ -90,6 +95,40 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
+
+    @property
+    def weak_secret(self) -> str | None:
+        """Why SECRET_KEY would let strangers sign page links, or None when it is fine."""
+        if self.secret_key in DEV_SECRETS:
+            return "is missing or the published development value"
+        if len(self.secret_key) < MIN_SECRET_LENGTH:
+            return f"is shorter than {MIN_SECRET_LENGTH} characters"
+        return None
+
+    def check_secrets(self) -> str | None:
+        """Raise in production when SECRET_KEY is weak; in development return a one-line
+        notice for the log (or None)."""
+        problem = self.weak_secret
+        if problem is None:
+            return None
+        if self.environment == "production":
+            raise SettingsError(
+                f"SECRET_KEY {problem}; set a random value of at least {MIN_SECRET_LENGTH} "
+                'characters (python -c "import secrets; print(secrets.token_urlsafe())")'
+            )
+        return f"running in development with a development SECRET_KEY ({problem})"
+
+    @property
+    def secret_values(self) -> tuple[str | None, ...]:
+        """What must never be logged (see bot.app.redaction)."""
+        return (
+            self.secret_key,
+            self.telegram_token,
+            self.telegram_webhook_secret,
+            self.wechat_app_secret,
+            self.wechat_token,
+            self.wechat_aes_key,
+        )
 
     @property
     def tz(self) -> ZoneInfo:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.console import ConsoleChannel
@@ -40,6 +41,10 @@ from bot.storage.wechat_tokens import DatabaseTokenStore
 from bot.understanding import Understander
 
 log = logging.getLogger(__name__)
+
+
+class DatabaseUnreachable(SettingsError):
+    """Reported like a bad setting (one line, exit 2): usually DATABASE_URL or a server down."""
 
 
 def utc_now() -> datetime:
@@ -75,6 +80,16 @@ class Runtime:
         return set(self.engine.router.flows)
 
     async def upgrade_database(self) -> None:
+        """Migrate; a database that cannot be reached stops the command in one line."""
+        try:
+            async with self.db.connect():
+                pass
+        except (OSError, SQLAlchemyError) as exc:
+            where = self.db.url.render_as_string(hide_password=True)
+            raise DatabaseUnreachable(
+                f"DATABASE_URL: cannot connect to {where} ({type(exc).__name__}); "
+                "is the database running and the URL right?"
+            ) from None
         await upgrade(self.db)
 
     async def start_channels(self) -> None:

@@ -15,6 +15,11 @@ DEMO_CODE_TEMPLATE = "DEM{letter}2345"
 DEMO_CODE_LETTERS = [c for c in string.ascii_uppercase if c not in "IOL"]
 
 
+class DemoDataRefused(Exception):
+    """The database holds owners who are not the sample's: public demo codes must not reach
+    them (anybody reading the README could bind their homes)."""
+
+
 async def seed_demo(runtime: Runtime, now: datetime) -> list[tuple[str, str]]:
     """The sample roster with its certificate cases, once; returns the unused demo codes."""
     async with runtime.uow() as uow:
@@ -30,13 +35,19 @@ async def seed_demo_roster(runtime: Runtime, now: datetime) -> list[tuple[str, s
 
     Returns (code, "owner – home") pairs still unused, for the banner.
     """
-    roster_csv = runtime.settings.config_dir / "sample_roster.csv"
+    parsed = parse_roster((runtime.settings.config_dir / "sample_roster.csv").read_bytes())
+    if parsed.errors:
+        raise RuntimeError("sample roster is invalid: " + "; ".join(parsed.errors))
     async with runtime.uow() as uow:
         homes = await uow.roster.owner_homes()
+    sample = {(r.project, r.building, r.unit, r.owner_name) for r in parsed.rows}
+    foreign = [h for h in homes if (h.project, h.building, h.unit, h.owner_name) not in sample]
+    if foreign:
+        raise DemoDataRefused(
+            f"refusing to add demo data: this database holds a real roster ({len(foreign)} "
+            "owner-unit(s) not in config/sample_roster.csv); use an empty DATABASE_URL for demos"
+        )
     if not homes:
-        parsed = parse_roster(roster_csv.read_bytes())
-        if parsed.errors:
-            raise RuntimeError("sample roster is invalid: " + "; ".join(parsed.errors))
         await import_roster(runtime.uow, parsed.rows, now, dry_run=False)
     unused = []
     async with runtime.uow() as uow:

@@ -3,22 +3,65 @@ channels, and the staff REST API under /api/v1 and the staff web console under /
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app.bootstrap import Runtime
+from bot.metrics import ESCALATIONS, OUTBOX, OUTBOX_LAG
 from bot.pages import messages, surveys
 from bot.staff import api as staff_api
 from bot.staff.console import routes as console
+from bot.storage.migrate import migrations_current
+from bot.storage.repositories.operations import Backlog, backlog
+
+#: On every response: our pages run no script, load nothing from elsewhere (the one inline
+#: stylesheet aside), may not be framed, and send no Referer carrying a signed link onwards.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+class SecurityHeaders:
+    """Plain ASGI (not BaseHTTPMiddleware): request bodies keep streaming untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
     # /openapi.json documents the staff API (a contract); no interactive docs pages are served.
     app = FastAPI(title="Owner service bot", docs_url=None, redoc_url=None)
     app.state.runtime = runtime
+
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -31,6 +74,32 @@ def create_app(runtime: Runtime) -> FastAPI:
             return JSONResponse(body, status_code=503)
         body.update(status="ok", database="ok")
         return JSONResponse(body)
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """Ready to serve: the database answers and its schema is the code's."""
+        try:
+            current = await migrations_current(runtime.db)
+        except Exception as exc:  # any failure means "not ready", reported, not raised
+            body = {"status": "not ready", "database": type(exc).__name__, "migrations": "?"}
+            return JSONResponse(body, status_code=503)
+        if not current:
+            body = {"status": "not ready", "database": "ok", "migrations": "behind"}
+            return JSONResponse(body, status_code=503)
+        return JSONResponse({"status": "ready", "database": "ok", "migrations": "current"})
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        """Prometheus text format; the shared backlog is read from the database now."""
+        now = runtime.services.clock()
+        try:
+            async with runtime.uow() as uow:
+                figures = await backlog(uow.session, now)
+        except (SQLAlchemyError, OSError):
+            figures = None  # the process's own counters are still worth scraping
+        if figures is not None:
+            set_backlog(figures, now)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     services = runtime.services
     app.include_router(
@@ -57,3 +126,13 @@ def create_app(runtime: Runtime) -> FastAPI:
         if router is not None:
             app.include_router(router)
     return app
+
+
+def set_backlog(figures: Backlog, now: datetime) -> None:
+    OUTBOX.labels("due").set(figures.outbox_due)
+    OUTBOX.labels("sent").set(figures.outbox_sent)
+    OUTBOX.labels("failed").set(figures.outbox_failed)
+    oldest = figures.oldest_due_at
+    OUTBOX_LAG.set((now - oldest).total_seconds() if oldest is not None else 0.0)
+    ESCALATIONS.labels("waiting").set(figures.escalations_waiting)
+    ESCALATIONS.labels("overdue").set(figures.escalations_overdue)

@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app.bootstrap import Runtime
 from bot.app.http import create_app
+from bot.app.outages import OutageLog
 from bot.channels.console import chat
 from bot.domain.rules import CompanyRules
 
@@ -76,10 +77,12 @@ def _survey_jobs(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
     """The rows are the truth: a missed run is caught up by the next one (the daily scan also
     runs at start, before the server answers, so a restart never skips a day)."""
     jobs = runtime.surveys
+    send_due = OutageLog("survey invitations", jobs.send_due).tick
+    daily = OutageLog("revisit scan", jobs.daily).tick
     scheduler.add_job(
-        jobs.send_due, "interval", seconds=SURVEY_TICK_SECONDS, max_instances=1, coalesce=True
+        send_due, "interval", seconds=SURVEY_TICK_SECONDS, max_instances=1, coalesce=True
     )
-    scheduler.add_job(jobs.daily, "cron", hour=REVISIT_SCAN_HOUR, max_instances=1, coalesce=True)
+    scheduler.add_job(daily, "cron", hour=REVISIT_SCAN_HOUR, max_instances=1, coalesce=True)
 
 
 def _every(scheduler: AsyncIOScheduler, job: Callable[[], Awaitable[object]], seconds: int) -> None:
@@ -105,7 +108,11 @@ def _explain_channels(runtime: Runtime) -> None:
             "WeChat is off: set WECHAT_APP_ID, WECHAT_APP_SECRET and WECHAT_TOKEN "
             "(see README, 'WeChat') to turn it on."
         )
-    log.info("HTTP server on http://%s:%s (health: /healthz)", settings.bot_host, settings.bot_port)
+    log.info(
+        "HTTP server on http://%s:%s (health: /healthz, readiness: /readyz)",
+        settings.bot_host,
+        settings.bot_port,
+    )
 
 
 def _warn_unsigned(rules: CompanyRules) -> None:

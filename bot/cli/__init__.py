@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+from types import FrameType
 
 from bot.config import ConfigError
 from bot.settings import SettingsError
@@ -32,7 +34,17 @@ COMMAND_GROUPS = {
 }
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be: asyncio, uvicorn and our `finally` blocks stop a
+    KeyboardInterrupt cleanly (server closed, channels stopped, late replies drained)."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
@@ -44,6 +56,10 @@ def main(argv: list[str] | None = None) -> None:
     except (SettingsError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except Terminated:
+        # docker stop / systemd: a requested stop is a success.
+        print("stopped", file=sys.stderr)
+        sys.exit(0)
     except KeyboardInterrupt:
         # Ctrl-C is how an operator stops `run` or `demo`: the server has shut down by now.
         print("stopped", file=sys.stderr)

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from bot.app import redaction
 from bot.settings import load_settings
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ def run_async(work: Callable[[Runtime], Awaitable[int]], **runtime_options: Any)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    redaction.install(settings.secret_values)
     for chatty in ("alembic", "httpx", "apscheduler"):  # one line per request or job is noise
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.root.level))
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.app.demo_data import seed_demo
+from bot.app.demo_data import DemoDataRefused, seed_demo
 from bot.cli.common import SubParsers, run_migrated
 
 if TYPE_CHECKING:
@@ -82,7 +82,9 @@ def _demo(args: argparse.Namespace) -> int:
         return 0
 
     options: dict[str, Any] = {"clock": clock_from(args.now)} if args.now else {}
-    return run_migrated(work, with_channels=False, with_console=True, **options)
+    return refusing_foreign_data(
+        lambda: run_migrated(work, with_channels=False, with_console=True, **options)
+    )
 
 
 async def _demo_json(runtime: Runtime, args: argparse.Namespace) -> None:
@@ -109,6 +111,15 @@ async def _demo_json(runtime: Runtime, args: argparse.Namespace) -> None:
             intent_of=intent_of,
             state_of=state_of,
         )
+
+
+def refusing_foreign_data(command: Callable[[], int]) -> int:
+    """Run a command that seeds demo data; a database with a real roster stops it (exit 2)."""
+    try:
+        return command()
+    except DemoDataRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 async def print_demo_banner(runtime: Runtime) -> None:

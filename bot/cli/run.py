@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import TYPE_CHECKING
 
 from bot.cli.common import SubParsers, run_async
-from bot.cli.demo import print_demo_banner
+from bot.cli.demo import print_demo_banner, refusing_foreign_data
 
 if TYPE_CHECKING:
     from bot.app.bootstrap import Runtime
+
+log = logging.getLogger(__name__)
 
 
 def add_commands(commands: SubParsers[argparse.ArgumentParser]) -> None:
@@ -25,10 +28,13 @@ def _run(args: argparse.Namespace) -> int:
     from bot.app.serve import serve
 
     async def work(runtime: Runtime) -> int:
+        notice = runtime.settings.check_secrets()  # before anything is written or served
+        if notice is not None:
+            log.warning(notice)
         if args.demo_data:
             await runtime.upgrade_database()
             await print_demo_banner(runtime)
         await serve(runtime, console_user="console-owner" if args.console else None)
         return 0
 
-    return run_async(work, with_console=args.console)
+    return refusing_foreign_data(lambda: run_async(work, with_console=args.console))

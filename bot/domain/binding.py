@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 import unicodedata
@@ -73,3 +75,9 @@ def code_usable(expires_at: datetime, used_at: datetime | None, now: datetime) -
     if expires_at <= now:
         return "expired"
     return None
+
+
+def attempt_target(secret: str, phone: str) -> str:
+    """The key failed phone + ID attempts at one owner are counted under: keyed, because a
+    plain hash of an 11-digit phone number is reversed by trying them all."""
+    return hmac.new(secret.encode(), phone.encode(), hashlib.sha256).hexdigest()

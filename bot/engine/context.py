@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.engine.ports import ChannelGateway, MediaError
-from bot.engine.types import IncomingMessage
+from bot.engine.types import IncomingMessage, MessageKind
 from bot.i18n import Texts
 from bot.media import MediaStore
 from bot.settings import Settings
@@ -51,6 +51,8 @@ class Context:
     #: What the owner already said when a flow starts from free text (the router fills it from
     #: the understanding step): description, category, location, photos, smalltalk kind.
     prefill: dict[str, Any] = field(default_factory=dict)
+    #: The photo of this message, downloaded before the transaction began (see `fetch_photo`).
+    photo: bytes | MediaError | None = None
 
     @property
     def lang(self) -> str:
@@ -67,15 +69,28 @@ class Context:
         return self.now.astimezone(self.services.settings.tz)
 
     async def save_photo(self) -> str:
-        """Fetch the photo of this message from its channel, check it, store it.
+        """Check and store the photo of this message.
 
         Raises MediaError (reason `too_large`, `not_image`, `unavailable`) for the step to
         explain to the owner; nothing of the draft is lost.
         """
-        if not self.msg.media_ref:
+        if isinstance(self.photo, MediaError):
+            raise MediaError(self.photo.reason)
+        if self.photo is None:
             raise MediaError("unavailable")
-        gateway = self.services.gateways.get(self.msg.channel)
-        if gateway is None:
-            raise MediaError("unavailable")
-        data = await gateway.fetch_media(self.msg.media_ref, self.services.media.max_bytes)
-        return self.services.media.save_image(data)
+        return self.services.media.save_image(self.photo)
+
+
+async def fetch_photo(services: Services, msg: IncomingMessage) -> bytes | MediaError | None:
+    """The photo of a message, fetched from its channel before the engine opens the flow's
+    transaction: a download (and a WeChat access_token refresh, which writes to the database
+    when there is no Redis) must not run while that transaction holds SQLite's write lock."""
+    if msg.kind is not MessageKind.PHOTO or not msg.media_ref:
+        return None
+    gateway = services.gateways.get(msg.channel)
+    if gateway is None:
+        return MediaError("unavailable")
+    try:
+        return await gateway.fetch_media(msg.media_ref, services.media.max_bytes)
+    except MediaError as exc:
+        return exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -19,13 +20,15 @@ from typing import TypeVar
 from bot.domain.conversation import StaleConversation
 from bot.domain.delivery import REPLY
 from bot.domain.roster import Account
-from bot.engine.context import Context, Services
+from bot.engine.context import Context, Services, fetch_photo
 from bot.engine.flow import Flow
-from bot.engine.ports import Answer, EngineUnavailable, Recorded, ReplyRoute
+from bot.engine.ports import Answer, EngineUnavailable, MediaError, Recorded, ReplyRoute
 from bot.engine.router import Router
 from bot.engine.types import IncomingMessage, Reply
 from bot.i18n import Texts
+from bot.metrics import HANDLING_SECONDS, UPDATES
 from bot.storage.errors import DatabaseError, is_transient
+from bot.storage.repositories.inbox import PENDING
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,14 @@ T = TypeVar("T")
 
 
 __all__ = ["Engine", "EngineUnavailable", "HandleResult"]
+
+
+class FlowFailed(Exception):
+    """A flow raised: the update is recorded as failed with `reason`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -112,7 +123,7 @@ class Engine:
                 await uow.commit()
                 if existing is None:
                     return Recorded(duplicate=False)
-                if existing.status != "done":
+                if existing.status == PENDING:  # done, or failed with its apology, is answered
                     return Recorded(duplicate=True)
                 replies = [Reply.from_dict(r) for r in existing.replies or []]
                 return Recorded(duplicate=True, answer=await self._answer(uow, msg, replies))
@@ -158,32 +169,43 @@ class Engine:
         return handled
 
     async def _process(self, msg: IncomingMessage, route: ReplyRoute) -> HandleResult:
-        lock = self._locks.setdefault((msg.channel, msg.user_id), asyncio.Lock())
-        async with lock:
-            for _ in range(STALE_RETRIES):
-                try:
-                    result = await self._with_database_retries(
-                        lambda: self._process_once(msg, route)
-                    )
-                    break
-                except StaleConversation:
-                    log.info("conversation changed concurrently; retrying %s", msg.update_key)
-            else:
-                result = await self._with_database_retries(lambda: self._fail_softly(msg, route))
+        started = time.monotonic()
+        result = await self._process_in_order(msg, route)
+        if not result.duplicate:
+            HANDLING_SECONDS.labels(msg.channel).observe(time.monotonic() - started)
+            UPDATES.labels(msg.channel, "handled").inc()
         if result.answer.outbox_id is not None and route is ReplyRoute.OUTBOX:
             self._on_queued()
         return result
 
-    async def _process_once(self, msg: IncomingMessage, route: ReplyRoute) -> HandleResult:
-        outcome = await self._route_in_transaction(msg, route)
-        if outcome is None:
-            return await self._fail_softly(msg, route)
-        return outcome
+    async def _process_in_order(self, msg: IncomingMessage, route: ReplyRoute) -> HandleResult:
+        lock = self._locks.setdefault((msg.channel, msg.user_id), asyncio.Lock())
+        async with lock:
+            photo = await fetch_photo(self.services, msg)
+            for _ in range(STALE_RETRIES):
+                try:
+                    return await self._with_database_retries(
+                        lambda: self._route_in_transaction(msg, route, photo)
+                    )
+                except StaleConversation:
+                    log.info("conversation changed concurrently; retrying %s", msg.update_key)
+                except (FlowFailed, DatabaseError) as exc:  # a DatabaseError here is not transient
+                    return await self._record_failure(msg, route, _reason(exc))
+            return await self._record_failure(msg, route, "conversation kept changing concurrently")
+
+    async def _record_failure(
+        self, msg: IncomingMessage, route: ReplyRoute, reason: str
+    ) -> HandleResult:
+        """One log line (the reason names a class, never the owner's input or SQL parameters),
+        and the update kept as failed so it neither stops the channel nor runs again."""
+        log.warning("update %s failed: %s", msg.update_key, reason)
+        UPDATES.labels(msg.channel, "failed").inc()
+        return await self._with_database_retries(lambda: self._fail_softly(msg, route, reason))
 
     async def _route_in_transaction(
-        self, msg: IncomingMessage, route: ReplyRoute
-    ) -> HandleResult | None:
-        """None when a flow crashed (its transaction is rolled back by then)."""
+        self, msg: IncomingMessage, route: ReplyRoute, photo: bytes | MediaError | None
+    ) -> HandleResult:
+        """FlowFailed when a flow crashed (its transaction is rolled back by then)."""
         async with self.uow_factory() as uow:
             now = self.services.clock()
             account = await uow.accounts.touch(
@@ -195,15 +217,21 @@ class Engine:
             )
             state = await uow.conversations.load(account.id)
             ctx = Context(
-                msg=msg, account=account, uow=uow, services=self.services, now=now, state=state
+                msg=msg,
+                account=account,
+                uow=uow,
+                services=self.services,
+                now=now,
+                state=state,
+                photo=photo,
             )
             try:
                 replies = await self.router.route(ctx, state)
             except (StaleConversation, DatabaseError, OSError):
                 raise
-            except Exception:
+            except Exception as exc:
                 log.exception("flow failed on update %s", msg.update_key)
-                return None
+                raise FlowFailed(f"flow error: {type(exc).__name__}") from exc
             await uow.conversations.save(state, now)
             if await uow.inbox.complete(msg.channel, msg.update_key, _dicts(replies), now):
                 outbox_id = await _queue_replies(uow, msg, ctx.account, replies, now, route)
@@ -225,15 +253,19 @@ class Engine:
         account = await uow.accounts.find(msg.channel, msg.user_id)
         return Answer(replies, account.language if account else self.router.language_for(msg))
 
-    async def _fail_softly(self, msg: IncomingMessage, route: ReplyRoute) -> HandleResult:
+    async def _fail_softly(
+        self, msg: IncomingMessage, route: ReplyRoute, reason: str
+    ) -> HandleResult:
         """A step crashed: its writes are rolled back, the owner gets an apology and the menu,
-        and the update is marked handled so it does not crash again on every restart."""
+        and the update is marked failed (with `reason`) so it does not crash again on every
+        restart."""
         async with self.uow_factory() as uow:
             now = self.services.clock()
             account = await uow.accounts.find(msg.channel, msg.user_id)
             lang = account.language if account else self.router.language_for(msg)
             replies = [self.router.apology(lang)]
-            if await uow.inbox.complete(msg.channel, msg.update_key, _dicts(replies), now):
+            stored = _dicts(replies)
+            if await uow.inbox.complete(msg.channel, msg.update_key, stored, now, failure=reason):
                 outbox_id = None
                 if account is not None:
                     outbox_id = await _queue_replies(uow, msg, account, replies, now, route)
@@ -274,6 +306,16 @@ async def _queue_replies(
         now=now,
     )
     return await uow.outbox.id_of(key)
+
+
+def _reason(exc: Exception) -> str:
+    """Why an update failed, by class names only: a database error's text carries the SQL
+    parameters (the owner's phone, message text)."""
+    if isinstance(exc, FlowFailed):
+        return exc.reason
+    if isinstance(exc, DatabaseError) and exc.orig is not None:
+        return f"database error: {type(exc).__name__} ({type(exc.orig).__name__})"[:200]
+    return f"database error: {type(exc).__name__}"
 
 
 def _dicts(replies: list[Reply]) -> list[dict[str, object]]:

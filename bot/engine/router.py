@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.domain.conversation import ConversationState
+from bot.domain.ids import parse_id
 from bot.engine.context import Context, Services
 from bot.engine.flow import Flow, Leaving, Outcome, start_button
 from bot.engine.types import VOICE, Button, IncomingMessage, MessageKind, Reply, button_rows
@@ -197,10 +198,10 @@ class Router:
         """WeChat and the console show buttons as numbered options: "2" means the 2nd button."""
         if msg.kind is not MessageKind.TEXT or not state.offered:
             return msg
-        text = normalise_command(msg.text)
-        if not text.isdigit() or not 1 <= int(text) <= len(state.offered):
+        number = parse_id(normalise_command(msg.text))
+        if number is None or not 1 <= number <= len(state.offered):
             return msg
-        label, data = state.offered[int(text) - 1]
+        label, data = state.offered[number - 1]
         return replace(msg, kind=MessageKind.BUTTON, payload=data, text=label)
 
     def _reject(self, ctx: Context) -> Reply | None:

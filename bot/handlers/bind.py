@@ -69,7 +69,13 @@ class BindFlow(Flow):
         if id_last4 is None:
             return Outcome([Reply(ctx.t("bind.id_format"))], next_step="id_last4", data=data)
         result = await bind_by_phone(
-            ctx.uow, ctx.account, data["phone"], id_last4, ctx.now, ctx.rules.binding
+            ctx.uow,
+            ctx.account,
+            data["phone"],
+            id_last4,
+            ctx.now,
+            ctx.rules.binding,
+            secret=ctx.services.settings.secret_key,
         )
         return await self._outcome(ctx, result, retry_step="phone")
 

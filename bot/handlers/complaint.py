@@ -9,6 +9,7 @@ Escalation waiting for staff. Diagram: docs/flows.md.
 from __future__ import annotations
 
 from bot.domain.complaints import ComplaintGrade, ComplaintRules
+from bot.domain.ids import parse_id
 from bot.engine.context import Context
 from bot.engine.flow import Outcome, pressed, start_button
 from bot.engine.types import Button, Reply, button_rows
@@ -109,11 +110,10 @@ class ComplaintFlow(FormFlow):
         return self.question(ctx, "households", draft, ctx.t("complaint.ask_households"), *buttons)
 
     async def step_households(self, ctx: Context, draft: Draft) -> Outcome:
-        value = choice(ctx, self.name, "households") or ""
-        options = households_options(ctx.rules.complaint)
-        if not value.isdigit() or int(value) not in options:
+        households = parse_id(choice(ctx, self.name, "households") or "")
+        if households is None or households not in households_options(ctx.rules.complaint):
             return await self.reask(ctx, "households", draft)
-        return await self.forward(ctx, {**draft, "households": int(value)}, "households", "photos")
+        return await self.forward(ctx, {**draft, "households": households}, "households", "photos")
 
     async def ask_photos(self, ctx: Context, draft: Draft) -> Outcome:
         text = ctx.t("complaint.ask_photos", limit=ctx.rules.complaint.max_photos)

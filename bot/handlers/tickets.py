@@ -7,6 +7,7 @@ Every ticket id comes from a button and is never trusted: each action loads the 
 
 from __future__ import annotations
 
+from bot.domain.ids import parse_id
 from bot.domain.tickets import (
     OWNER_MOVES,
     Actor,
@@ -58,9 +59,10 @@ class TicketsFlow(Flow):
         if value == "list":
             return await self._list(ctx)
         action, _, raw_id = value.partition(":")
-        if action not in ACTIONS or not raw_id.isdigit():
+        ticket_id = parse_id(raw_id)
+        if action not in ACTIONS or ticket_id is None:
             return None
-        ticket = await ctx.uow.tickets.get_for_owner(int(raw_id), owner_id(ctx))
+        ticket = await ctx.uow.tickets.get_for_owner(ticket_id, owner_id(ctx))
         if ticket is None:
             return Outcome([Reply(ctx.t("tickets.not_found"), buttons=self._list_button(ctx))])
         handler = getattr(self, f"_on_{action}")

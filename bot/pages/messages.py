@@ -3,6 +3,7 @@ message (or any link we send). Only a valid, unexpired signature opens a page.""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -18,6 +19,8 @@ from bot.domain.signing import sign, verify
 from bot.engine.types import Reply
 from bot.i18n import Texts
 from bot.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 #: How long a link in a push keeps working. DEFAULT (not in source).
 LINK_VALID_FOR = timedelta(days=30)
@@ -70,6 +73,7 @@ def router(
     @routes.get("/m/{message_id}", response_class=HTMLResponse)
     async def message_page(message_id: int, t: str = "") -> HTMLResponse:
         if not verify(secret, subject(message_id), t, clock()):
+            log.info("message page %s: invalid or expired link", message_id)
             return not_found(texts, default_language)
         async with uow_factory() as uow:
             page = await uow.outbox.page(message_id)

@@ -113,15 +113,25 @@ class OutboxWorker:
 
     async def _run(self) -> None:
         renewer = asyncio.create_task(self._renew_leases())
+        down = False  # one warning per outage and one line at recovery, not one per retry
         try:
             while True:
                 self._wake.clear()
                 try:
                     started = await self._claim_and_start()
                 except (DatabaseError, OSError) as exc:
-                    log.warning("outbox: database unavailable, retrying: %s", exc)
+                    if not down:
+                        log.warning(
+                            "outbox paused: the database (DATABASE_URL) is unreachable (%s); "
+                            "retrying quietly until it is back",
+                            type(exc).__name__,
+                        )
+                    down = True
                     await asyncio.sleep(DATABASE_BACKOFF_SECONDS)
                     continue
+                if down:
+                    log.info("outbox resumed: the database is reachable again")
+                    down = False
                 if started and len(self._in_flight) < self._max_in_flight:
                     continue  # more may be due
                 await self._wake.wait()

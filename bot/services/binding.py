@@ -1,6 +1,8 @@
 """Binding a chat account to an owner, and undoing it: the writes behind the bind flow.
 
-Every attempt that fails counts against the account's hourly limit, every success and every
+Every attempt that fails counts against the account's hourly limit (and a phone + ID attempt
+also against the target phone's, under the same limit, so an owner's ID digits cannot be
+guessed from many accounts); every success and every
 unbinding is audited. The flow only turns a `BindResult` into words; the staff console can use
 the same functions.
 """
@@ -11,7 +13,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.domain.binding import BindingLimits, code_usable
+from bot.domain.binding import BindingLimits, attempt_target, code_usable
 from bot.domain.roster import Account, Home
 from bot.storage.uow import UnitOfWork
 
@@ -69,13 +71,17 @@ async def bind_by_phone(
     id_last4: str,
     now: datetime,
     limits: BindingLimits,
+    *,
+    secret: str,
 ) -> BindResult:
-    """Phone number + the last 4 characters of the ID number, as the roster has them."""
-    if await _locked_out(uow, account, now, limits):
+    """Phone number + the last 4 characters of the ID number, as the roster has them.
+    `secret` keys the target phone's failure count (SECRET_KEY)."""
+    target = attempt_target(secret, phone)
+    if await _locked_out(uow, account, now, limits, target):
         return BindResult(BindStatus.LOCKED_OUT)
     owner_id = await uow.roster.owner_by_phone_and_id(phone, id_last4)
     if owner_id is None:
-        return await _failed(uow, account, now, limits, BindStatus.NO_MATCH)
+        return await _failed(uow, account, now, limits, BindStatus.NO_MATCH, target)
     return await _bind(uow, account, owner_id, now, method="phone")
 
 
@@ -109,17 +115,30 @@ async def _bind(
 
 
 async def _locked_out(
-    uow: UnitOfWork, account: Account, now: datetime, limits: BindingLimits
+    uow: UnitOfWork,
+    account: Account,
+    now: datetime,
+    limits: BindingLimits,
+    target: str | None = None,
 ) -> bool:
-    failed = await uow.roster.failed_attempts_since(account.id, now - limits.window)
+    """Too many failures from this account, or (phone + ID) at this target from any."""
+    since = now - limits.window
+    failed = await uow.roster.failed_attempts_since(account.id, since)
+    if target is not None:
+        failed = max(failed, await uow.roster.failed_attempts_on_target(target, since))
     return failed >= limits.max_failed_attempts
 
 
 async def _failed(
-    uow: UnitOfWork, account: Account, now: datetime, limits: BindingLimits, status: BindStatus
+    uow: UnitOfWork,
+    account: Account,
+    now: datetime,
+    limits: BindingLimits,
+    status: BindStatus,
+    target: str | None = None,
 ) -> BindResult:
     """Count the failure against the hourly limit; the last allowed one locks the account."""
-    await uow.roster.record_failed_attempt(account.id, now)
+    await uow.roster.record_failed_attempt(account.id, now, target)
     failed = await uow.roster.failed_attempts_since(account.id, now - limits.window)
     left = max(limits.max_failed_attempts - failed, 0)
     return BindResult(status if left else BindStatus.LOCKED_OUT, tries_left=left)

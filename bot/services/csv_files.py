@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+#: What makes Excel, WPS or LibreOffice read a cell as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class CsvProblem(ValueError):
@@ -53,3 +57,19 @@ def open_table(data: bytes, required: Sequence[str], optional: Sequence[str] = (
             + (f"; missing: {', '.join(missing)}" if missing else "")
         )
     return CsvTable(reader, encoding)
+
+
+def spreadsheet_safe(value: str) -> str:
+    """The cell as text a spreadsheet will not evaluate: a leading quote before a formula
+    start, so a roster name like `=HYPERLINK(…)` stays a name when staff open our CSV."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def write_table(
+    path: Path, header: Sequence[str], rows: Iterable[Sequence[str]], *, encoding: str = "utf-8"
+) -> None:
+    """Every CSV we write goes through here, so no cell of it can be a formula."""
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows([spreadsheet_safe(str(cell)) for cell in row] for row in rows)

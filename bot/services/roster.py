@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.domain.binding import new_code, normalise_id_last4, normalise_phone
 from bot.domain.cells import CellError, parse_date
 from bot.domain.roster import mask_id_last4, mask_phone
-from bot.services.csv_files import CsvProblem, open_table
+from bot.services.csv_files import CsvProblem, open_table, write_table
 from bot.storage.repositories.roster import ImportCounts, RosterRow
 from bot.storage.uow import UnitOfWork
 
@@ -212,11 +212,13 @@ async def _unused_code(uow: UnitOfWork) -> str:
 
 
 def write_codes_csv(path: Path, codes: list[PrintedCode]) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["project", "building", "unit", "owner_name", "code", "telegram_link"])
-        for c in codes:
-            writer.writerow([c.project, c.building, c.unit, c.owner_name, c.code, c.telegram_link])
+    """UTF-8 with BOM, so Excel in a Chinese locale shows the names (not mojibake)."""
+    write_table(
+        path,
+        ["project", "building", "unit", "owner_name", "code", "telegram_link"],
+        ([c.project, c.building, c.unit, c.owner_name, c.code, c.telegram_link] for c in codes),
+        encoding="utf-8-sig",
+    )
 
 
 async def valid_invite_codes(uow_factory: Callable[[], UnitOfWork], now: datetime) -> list[str]:

@@ -141,7 +141,8 @@ def test_run_in_production_warns_once_with_the_count_of_unsigned_values(
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
         cwd=PROJECT_ROOT,
-        env={**env, "BOT_PORT": str(port), "ENVIRONMENT": "production"},
+        # Production refuses a weak SECRET_KEY (tests/e2e/test_secret_key.py); give it a strong one.
+        env={**env, "BOT_PORT": str(port), "ENVIRONMENT": "production", "SECRET_KEY": "k" * 40},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -15,6 +15,7 @@ from playwright.async_api import Browser, Page
 from bot.app.bootstrap import Runtime
 from bot.app.demo_data import import_certificates_into
 from bot.domain.staff import StaffRole
+from bot.services.escalations import list_escalations
 from bot.testing.fake_wechat_api import png_bytes
 from tests.integration.test_surveys import answer_in_chat, set_handover, survey_pushes
 from tests.integration.test_tickets import submit
@@ -158,8 +159,12 @@ async def test_forged_forms_and_too_low_a_role_are_refused_and_change_nothing(
     await make_staff(runtime, "wangfang", StaffRole.AGENT, "王芳")
     await make_staff(runtime, "zhuguan", StaffRole.SUPERVISOR, "主管")
     await file_complaint(bound_chat)
+    # Its id, not 1: a PostgreSQL sequence keeps the numbers a rolled-back insert took.
+    async with runtime.uow() as uow:
+        [listing] = await list_escalations(uow)
+    one = f"{base_url}/console/escalations/{listing.escalation.id}"
     page = await signed_in(browser, base_url, "wangfang")
-    answer = await page.goto(f"{base_url}/console/escalations/1")
+    answer = await page.goto(one)
     assert answer is not None
     headers = answer.headers
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
@@ -168,16 +173,12 @@ async def test_forged_forms_and_too_low_a_role_are_refused_and_change_nothing(
     assert session["httpOnly"] and session["sameSite"] == "Lax"
     assert await page.locator("form[action$=transfer]").count() == 0  # not an agent's action
 
-    forged = await page.request.post(f"{base_url}/console/escalations/1/claim", form={})
+    forged = await page.request.post(f"{one}/claim", form={})
     assert forged.status == 403
-    wrong = await page.request.post(
-        f"{base_url}/console/escalations/1/claim", form={"csrf": "0" * 64}
-    )
+    wrong = await page.request.post(f"{one}/claim", form={"csrf": "0" * 64})
     assert wrong.status == 403
     token = await csrf_of(page)
-    transfer = await page.request.post(
-        f"{base_url}/console/escalations/1/transfer", form={"csrf": token, "to": "wangfang"}
-    )
+    transfer = await page.request.post(f"{one}/transfer", form={"csrf": token, "to": "wangfang"})
     assert transfer.status == 403 and "角色" in await transfer.text()
     await page.reload()
     assert "待接入" in await page.locator("#status").inner_text()  # nothing happened
@@ -186,15 +187,13 @@ async def test_forged_forms_and_too_low_a_role_are_refused_and_change_nothing(
     other = await browser.new_page()  # another session's token does not open this one
     await other.goto(f"{base_url}/console/login")
     pre_token = await csrf_of(other)
-    stolen = await other.request.post(
-        f"{base_url}/console/escalations/1/claim", form={"csrf": pre_token}
-    )
+    stolen = await other.request.post(f"{one}/claim", form={"csrf": pre_token})
     assert stolen.url.startswith(f"{base_url}/console/login")  # not signed in there
-    await page.goto(f"{base_url}/console/escalations/1")
+    await page.goto(one)
     await page.screenshot(path=shots / "conversation_waiting.png", full_page=True)
 
     boss = await signed_in(browser, base_url, "zhuguan")
-    await boss.goto(f"{base_url}/console/escalations/1")
+    await boss.goto(one)
     await boss.select_option("form[action$=transfer] select", "wangfang")
     await boss.click("form[action$=transfer] button")
     await boss.wait_for_selector(".flash.ok")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client import REGISTRY
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
@@ -80,11 +81,14 @@ async def test_429_waits_retry_after_then_resends_exactly_once(
 async def test_a_second_429_is_handed_to_the_caller_with_its_retry_after(
     sender: TelegramSender, fake: FakeTelegram
 ) -> None:
+    throttled = REGISTRY.get_sample_value("bot_platform_throttled_total", {"channel": "telegram"})
     fake.fail("sendMessage", Failure(429, "Too Many Requests", retry_after=5), times=2)
     with pytest.raises(DeliveryError) as raised:
         await sender.send(str(OWNER), [Reply("hello")], "en")
     assert raised.value.retry_after == 5 and not raised.value.permanent
     assert len(fake.calls_to("sendMessage")) == 2
+    after = REGISTRY.get_sample_value("bot_platform_throttled_total", {"channel": "telegram"})
+    assert after == (throttled or 0) + 2  # both 429s reach /metrics
 
 
 async def test_blocked_user_is_a_permanent_failure(

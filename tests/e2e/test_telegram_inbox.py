@@ -31,6 +31,7 @@ from tests.fakes.telegram_harness import (
     eventually,
     inbox_keys,
     make_channel,
+    make_webhook_channel,
     running,
 )
 from tests.support import FakeClock
@@ -42,15 +43,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 @pytest.fixture
 async def webhook(runtime: Runtime, fake: FakeTelegram) -> AsyncIterator[TelegramChannel]:
-    channel = make_channel(
-        runtime,
-        fake,
-        RecordingSleep(),
-        telegram_webhook_url="https://bot.example.com/telegram/webhook",
-        telegram_webhook_secret=WEBHOOK_SECRET,
-    )
-    runtime.channels.append(channel)
-    async with running(channel, runtime):
+    async with running(make_webhook_channel(runtime, fake), runtime) as channel:
         yield channel
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,11 +20,13 @@ import pytest
 from sqlalchemy import func, select
 
 import bot.channels.wechat.channel as wechat_module
+from bot.app import redaction
 from bot.app.bootstrap import Runtime
 from bot.app.http import create_app
 from bot.channels.wechat.channel import WeChatChannel
 from bot.channels.wechat.setup import create_menu, create_qrcodes, load_menu, unknown_flows
 from bot.config import ConfigError
+from bot.domain.access_token import StoredToken
 from bot.engine.engine import EngineUnavailable
 from bot.engine.ports import DeliveryError, MediaError, Push
 from bot.engine.types import Button, IncomingMessage, Reply
@@ -33,7 +37,8 @@ from bot.storage.models import AuditLog, ProcessedUpdate
 from bot.storage.wechat_tokens import DatabaseTokenStore
 from bot.testing.fake_wechat_api import APP_ID, APP_SECRET, FakeWeChatApi, png_bytes
 from bot.testing.fake_wechat_server import AES_KEY, TOKEN, WeChatServer, message_xml, serving
-from tests.support import FakeClock
+from tests.fakes.wechat_harness import make_wechat_channel
+from tests.support import Chat, FakeClock
 
 OPENID = "oWeChatOwner0000000000000001"
 CUSTOM = "cgi-bin/message/custom/send"
@@ -113,13 +118,7 @@ async def wechat(
 ) -> AsyncIterator[WeChat]:
     safe = getattr(request, "param", "safe") == "safe"
     settings = wechat_settings(wechat_aes_key=AES_KEY if safe else None)
-    channel = WeChatChannel(
-        settings,
-        runtime.engine,
-        database_tokens=DatabaseTokenStore(runtime.uow, APP_ID),
-        clock=runtime.services.clock,
-        media_path=runtime.services.media.path_of,
-    )
+    channel = make_wechat_channel(settings, runtime)
     runtime.channels.append(channel)
     runtime.services.gateways[channel.name] = channel
     await runtime.outbox.start()  # sends what cannot go passively, as `run` does
@@ -264,6 +263,71 @@ async def test_database_down_answers_503_so_wechat_retries(
     assert answer.status == 503
 
 
+async def test_a_photo_in_a_flow_with_no_stored_token_answers_in_time(
+    wechat: WeChat, demo_codes: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without Redis the token lives in a database row. Fetching it while the flow's
+    transaction held SQLite's write lock made a second writer wait for that very lock:
+    "database is locked" three times and 45 s, callbacks of other owners late too."""
+    chat = Chat(wechat.runtime, user_id=OPENID, channel="wechat")
+    await chat.say(f"绑定 {demo_codes['李娜']}")
+    await chat.say("报修")
+    await chat.press(chat.button("给排水管道"))
+    await chat.say("卫生间地漏堵了")
+    assert "照片" in chat.text
+    wechat.api.media["MEDIA-9"] = png_bytes()
+    started = time.monotonic()
+    answer = await wechat.server.send(wechat.server.image(OPENID, "MEDIA-9"))
+    assert time.monotonic() - started < 4.5
+    assert answer.status == 200 and "第 1 张" in answer.content
+    assert wechat.api.token_fetches == 1
+    assert not [r for r in caplog.records if "locked" in r.getMessage()]
+
+
+async def test_a_failed_media_download_logs_no_access_token(
+    runtime: Runtime,
+    wechat_settings: Callable[..., Settings],
+    wechat_api: FakeWeChatApi,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The URL of a failed download carries `access_token=`: logged, it lets anyone with the
+    logs call the WeChat API as us for two hours."""
+    token = StoredToken("ACCESS-TOKEN-0123456789", runtime.services.clock() + timedelta(hours=2))
+    store, now = DatabaseTokenStore(runtime.uow, APP_ID), runtime.services.clock()
+    assert await store.try_lease("test", now)
+    await store.save("test", token, now)
+    settings = wechat_settings(wechat_api_base_url=wechat_api.base_url + "/moved/")
+    channel = make_wechat_channel(settings, runtime)
+    redaction.install(settings.secret_values)
+    try:
+        with pytest.raises(MediaError):
+            await channel.fetch_media("MEDIA-1", 1_000_000)
+    finally:
+        redaction.uninstall()
+        await channel.stop()
+    assert "/moved/cgi-bin/media/get" in caplog.text
+    assert token.token not in caplog.text
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # PostgreSQL locks rows, not the database
+async def test_a_sqlite_write_lock_held_elsewhere_is_answered_within_wechats_5_s(
+    wechat: WeChat, database_url: str
+) -> None:
+    """Another process holding SQLite's write lock (a backup, a long import) made callbacks
+    wait ~47 s (three busy timeouts); WeChat gives up after 5 s and tells the owner the
+    account cannot serve. The callback answers in time and WeChat's retry finds the update."""
+    holder = sqlite3.connect(database_url.split("///", 1)[1])
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        answer = await wechat.server.send(wechat.server.text(OPENID, "帮助", msg_id=777))
+        elapsed = time.monotonic() - started
+    finally:
+        holder.rollback()
+        holder.close()
+    assert elapsed < 4.8 and answer.status in (200, 503)
+
+
 # -- forged and hostile requests --------------------------------------------------------------
 @BOTH_MODES
 async def test_forged_requests_are_refused_without_touching_data(wechat: WeChat) -> None:
@@ -274,6 +338,31 @@ async def test_forged_requests_are_refused_without_touching_data(wechat: WeChat)
     assert (await server.post_raw(xml.encode(), stale)).status == 403
     assert (await server.post_raw(b"<xml><Broken>", server.signed_params())).status in (400, 403)
     assert await wechat.inbox_rows() == 0
+
+
+@pytest.mark.parametrize("wechat", ["plaintext"], indirect=True)
+async def test_a_replayed_signature_with_another_body_is_refused(wechat: WeChat) -> None:
+    """Plaintext mode signs only (timestamp, nonce): a captured query string must not carry
+    a forged body (another FromUserName) within the 300-s window. WeChat's own retry sends
+    the same body again and still gets its answer."""
+    server = wechat.server
+    params = server.signed_params()
+    genuine = message_xml(server.text(OPENID, "帮助", msg_id=4242)).encode()
+    assert (await server.post_raw(genuine, params)).status == 200
+    assert (await server.post_raw(genuine, params)).status == 200
+    forged = message_xml(server.text("oForgedOwner000000000000000", "帮助")).encode()
+    assert (await server.post_raw(forged, params)).status == 403
+    assert await wechat.inbox_rows() == 1
+
+
+async def test_plaintext_mode_is_announced_at_start(
+    wechat_settings: Callable[..., Settings], runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    channel = make_wechat_channel(wechat_settings(wechat_aes_key=None), runtime)
+    await channel.start()
+    await channel.stop()
+    warnings = [r for r in caplog.records if "WECHAT_AES_KEY" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].levelname == "WARNING"
 
 
 async def test_safe_mode_refuses_bad_msg_signature_other_app_and_plaintext(
@@ -300,6 +389,18 @@ async def test_malformed_and_entity_bodies_are_refused(wechat: WeChat) -> None:
     for body in (bomb, external, "<xml><MsgType>text</MsgType>", "not xml", "<xml></xml>"):
         assert (await wechat.server.post(body)).status == 400, body
     assert await wechat.inbox_rows() == 0
+
+
+@BOTH_MODES
+@pytest.mark.parametrize("create_time", ["soon", "²", "9" * 40])
+async def test_a_signed_message_whose_create_time_is_not_a_number_is_refused(
+    wechat: WeChat, create_time: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    fields = wechat.server.text(OPENID, "帮助") | {"CreateTime": create_time}
+    assert (await wechat.server.send(fields)).status == 400
+    assert await wechat.inbox_rows() == 0
+    refusals = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refusals) == 1 and refusals[0].exc_info is None
 
 
 @BOTH_MODES

@@ -54,6 +54,19 @@ def make_channel(
     return channel
 
 
+def make_webhook_channel(runtime: Runtime, fake: FakeTelegram) -> TelegramChannel:
+    """A channel in webhook mode, added to the runtime so `create_app` serves its route."""
+    channel = make_channel(
+        runtime,
+        fake,
+        RecordingSleep(),
+        telegram_webhook_url="https://bot.example.com/telegram/webhook",
+        telegram_webhook_secret=WEBHOOK_SECRET,
+    )
+    runtime.channels.append(channel)
+    return channel
+
+
 @asynccontextmanager
 async def running(channel: TelegramChannel, runtime: Runtime) -> AsyncIterator[TelegramChannel]:
     """The channel and the runtime's outbox worker, which sends every reply, as `run` has them."""

@@ -6,11 +6,13 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import select
 
 from bot.app.bootstrap import Runtime, build_runtime
 from bot.engine.engine import EngineUnavailable
 from bot.engine.types import IncomingMessage, MessageKind
 from bot.settings import Settings
+from bot.storage.models import ProcessedUpdate
 from tests.support import Chat, FakeClock
 
 
@@ -137,6 +139,10 @@ async def test_a_crashing_step_apologises_and_keeps_the_conversation_usable(
     monkeypatch.setattr(runtime.services.faq, "ask", broken)
     await chat.say("有什么问题")
     assert "出了点问题" in chat.text
+    async with runtime.uow() as uow:  # kept as failed, with the reason, never retried
+        query = select(ProcessedUpdate.status, ProcessedUpdate.failure)
+        rows = (await uow.session.execute(query)).all()
+    assert [tuple(row) for row in rows] == [("failed", "flow error: RuntimeError")]
     monkeypatch.undo()
     await chat.say("菜单")
     assert "绑定" in chat.text

@@ -208,6 +208,7 @@ def test_messages_map_to_neutral_messages() -> None:
 def test_a_msgmenu_click_becomes_the_number_it_stands_for() -> None:
     fields = {
         "FromUserName": "u",
+        "CreateTime": "1795399200",  # WeChat sends it with every message
         "MsgId": "1",
         "MsgType": "text",
         "Content": "报修",

@@ -35,6 +35,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.telegram.mapping import (
+    CHANNEL,
     ContactTexts,
     Outgoing,
     PressedButton,
@@ -44,6 +45,7 @@ from bot.channels.telegram.pacing import Pacer, Sleep
 from bot.engine.ports import Delivered, DeliveryError
 from bot.engine.types import Reply
 from bot.i18n import Texts
+from bot.metrics import THROTTLED
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,7 @@ class TelegramSender:
         except Forbidden as exc:
             raise DeliveryError(f"forbidden: {exc.message}", permanent=True) from exc
         except RetryAfter as exc:
+            THROTTLED.labels(CHANNEL).inc()
             raise DeliveryError("flood control", retry_after=retry_after_seconds(exc)) from exc
         except BadRequest as exc:
             gone = "chat not found" in exc.message.lower()
@@ -119,6 +122,7 @@ class TelegramSender:
             async with self._pacer.turn(chat_id):
                 return await self._post_with_network_retries(chat_id, message)
         except RetryAfter as exc:
+            THROTTLED.labels(CHANNEL).inc()
             wait = retry_after_seconds(exc)
             log.warning("429 for chat %s: waiting %.1f s, then resending once", chat_id, wait)
             await self._sleep(wait)

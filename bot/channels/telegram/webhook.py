@@ -76,8 +76,8 @@ def _parse(body: bytes, bot: Bot) -> Update | None:
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return None
         return Update.de_json(data, bot)
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return None
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return None  # RecursionError: JSON nested thousands deep, which Telegram never sends
 
 
 def _peer(request: Request) -> str:

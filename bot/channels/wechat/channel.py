@@ -41,6 +41,7 @@ from bot.channels.wechat.protocol import (
 )
 from bot.channels.wechat.render import TextOut, render
 from bot.channels.wechat.token import (
+    FallbackTokenStore,
     RedisTokenStore,
     TokenStore,
     TokenUnavailable,
@@ -51,6 +52,7 @@ from bot.engine.ports import (
     EngineUnavailable,
     MediaError,
     Push,
+    Recorded,
     ReplyRoute,
 )
 from bot.engine.types import IncomingMessage, Reply
@@ -60,11 +62,16 @@ log = logging.getLogger(__name__)
 
 #: WeChat waits 5 s; answering by 4 s leaves room for the network and the encryption.
 REPLY_DEADLINE_SECONDS = 4.0
+#: Recording the update (one insert) normally takes milliseconds; past this the database is
+#: down or locked by another process, and WeChat is answered 503 while there is still time.
+RECORD_DEADLINE_SECONDS = 3.5
 #: Callbacks handled by the engine at once; the rest queue here, first come first served.
 #: A process is CPU-bound long before this limits it, but without it a burst makes database
 #: writers contend (SQLite's busy handler sleeps), which stretches the slowest answers most.
 #: Measured with `bench wechat`: p99 ~2.4 s instead of ~4 s at 50 concurrent on 2 cores.
 ENGINE_CONCURRENCY = 4
+#: Redis answers in milliseconds; an unreachable one must not eat the 5-s reply window.
+REDIS_TIMEOUT_SECONDS = 1.0
 #: How long `stop()` lets late replies finish before cancelling them.
 STOP_GRACE_SECONDS = 10.0
 
@@ -93,16 +100,26 @@ class WeChatChannel:
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
         self._http = httpx.AsyncClient(limits=httpx.Limits(max_connections=50))
-        self._redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-        store: TokenStore = (
-            RedisTokenStore(self._redis, app_id) if self._redis is not None else database_tokens
+        self._redis = (
+            Redis.from_url(
+                settings.redis_url,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+            )
+            if settings.redis_url
+            else None
+        )
+        self._token_store: TokenStore = (
+            FallbackTokenStore(self._redis, RedisTokenStore(self._redis, app_id), database_tokens)
+            if self._redis is not None
+            else database_tokens
         )
         self.api = WeChatApi(
             base_url=settings.wechat_api_base_url,
             app_id=app_id,
             app_secret=secret,
             http=self._http,
-            token_store=store,
+            token_store=self._token_store,
             clock=self._clock,
         )
         self._delivery = Delivery(
@@ -126,6 +143,13 @@ class WeChatChannel:
     async def start(self) -> None:
         """WeChat calls us and the token is fetched on first use; what was recorded but not
         handled before the last stop is handled now and answered through the outbox."""
+        if isinstance(self._token_store, FallbackTokenStore):
+            await self._token_store.check()
+        if self._codec.plaintext:
+            log.warning(
+                "WeChat callbacks in plaintext mode (WECHAT_AES_KEY is not set): messages "
+                "are unencrypted and their bodies unsigned; set the EncodingAESKey for safe mode"
+            )
         self._spawn(self._catch_up())
 
     async def _catch_up(self) -> None:
@@ -176,12 +200,15 @@ class WeChatChannel:
             return _refusal(request, exc)
         if msg is None:
             return PlainTextResponse(SUCCESS)
-        try:
-            async with self._engine_slots:
-                recorded = await self._engine.record(msg)
-        except EngineUnavailable:
+        recording = self._spawn(self._record(msg))
+        await asyncio.wait({recording}, timeout=RECORD_DEADLINE_SECONDS)
+        if not recording.done() or recording.result() is None:
+            # Down, or locked by another process (SQLite): answer within WeChat's 5 s. A write
+            # that lands late is found by WeChat's retry, or by the catch-up at the next start
+            # (not cancelled: cancelling a driver call would wait for the lock all the same).
             log.warning("wechat %s not recorded: database unavailable", msg.update_key)
             return PlainTextResponse("retry later", status_code=503)
+        recorded: Recorded = recording.result()
         if recorded.duplicate and recorded.answer is not None:
             return await self._answer(fields, msg, recorded.answer)
         task = self._spawn(self._process(msg))
@@ -232,6 +259,14 @@ class WeChatChannel:
             log.warning("wechat %s left pending: database unavailable", msg.update_key)
             return
         await self._settle(answer, passive=False)
+
+    async def _record(self, msg: IncomingMessage) -> Recorded | None:
+        """None when the database is unavailable (the caller answers 503)."""
+        try:
+            async with self._engine_slots:
+                return await self._engine.record(msg)
+        except EngineUnavailable:
+            return None
 
     async def _process(self, msg: IncomingMessage) -> Answer:
         async with self._engine_slots:

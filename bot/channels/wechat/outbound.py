@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 from bot.channels.wechat.api import TooLarge, WeChatApi, WeChatApiError
 from bot.channels.wechat.render import ImageOut, MenuOut, Outgoing, TextOut, as_text, render
 from bot.channels.wechat.token import TokenUnavailable
-from bot.config import ConfigError
+from bot.config import ConfigError, read_yaml
 from bot.engine.ports import DeliveryError, Push
 from bot.engine.types import Reply
 from bot.i18n import MissingText, Texts
@@ -69,10 +68,7 @@ class Template:
 
 def load_templates(path: Path) -> dict[str, Template]:
     """`config/wechat_templates.yaml`: one template per push purpose, plus `default`."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    raw = read_yaml(path) or {}
     entries = raw.get("templates", {}) if isinstance(raw, dict) else None
     if not isinstance(entries, dict):
         raise ConfigError(f"{path} must have a `templates` mapping")

@@ -34,6 +34,8 @@ from bot.engine.types import VOICE, IncomingMessage, MessageKind
 MAX_BODY_BYTES = 64 * 1024
 #: Requests signed longer ago (or further ahead) than this are replays. wechatpy never checks.
 MAX_CLOCK_SKEW_SECONDS = 300
+#: Signed (timestamp, nonce) pairs remembered against replays; beyond this the oldest go.
+MAX_REMEMBERED_SIGNATURES = 100_000
 #: Longest `update_key` the inbox stores; longer event keys are hashed to fit.
 MAX_UPDATE_KEY = 200
 
@@ -93,6 +95,12 @@ class CallbackCodec:
         self._clock = clock
         self._key = _aes_key_bytes(aes_key) if aes_key else b""
         self._crypto = WeChatCrypto(token, aes_key, app_id) if aes_key else None
+        #: (timestamp, nonce) → SHA-256 of the body first signed with them, in arrival order.
+        self._seen: dict[tuple[str, str], str] = {}
+
+    @property
+    def plaintext(self) -> bool:
+        return self._crypto is None
 
     def verify_url(self, query: CallbackQuery) -> str:
         """The 服务器配置 handshake: echo `echostr` back when the signature is ours."""
@@ -104,6 +112,7 @@ class CallbackCodec:
     def open(self, query: CallbackQuery, body: bytes) -> dict[str, str]:
         """Verify and decrypt a pushed message; returns its top-level XML fields."""
         self._check_signature(query)
+        self._check_replay(query, body)
         try:
             fields = parse_xml(body)
             if self._crypto is None:
@@ -140,6 +149,25 @@ class CallbackCodec:
         if not hmac.compare_digest(expected.encode(), query.signature.encode()):
             raise Refused(403, "bad signature")
         self._check_timestamp(query.timestamp)
+
+    def _check_replay(self, query: CallbackQuery, body: bytes) -> None:
+        """In plaintext mode the signature covers (timestamp, nonce) only, not the body: a
+        pair seen before may come again only with the same body (WeChat's own retry, which
+        the inbox answers once), never with another (a forged FromUserName). Kept in this
+        process for the timestamp window; entries older than it can no longer pass the
+        timestamp check anyway."""
+        pair, digest = (query.timestamp, query.nonce), hashlib.sha256(body).hexdigest()
+        first = self._seen.setdefault(pair, digest)
+        if first != digest:
+            raise Refused(403, "replayed signature with another body")
+        self._forget_expired()
+
+    def _forget_expired(self) -> None:
+        oldest = self._clock().timestamp() - MAX_CLOCK_SKEW_SECONDS * 2
+        for pair in list(self._seen):
+            if int(pair[0]) >= oldest and len(self._seen) <= MAX_REMEMBERED_SIGNATURES:
+                break  # arrival order: the rest is newer
+            del self._seen[pair]
 
     def _check_timestamp(self, timestamp: str) -> None:
         if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
@@ -188,6 +216,7 @@ def to_incoming(fields: Mapping[str, str], received_at: datetime) -> IncomingMes
     (menu links, location reports, template delivery receipts)."""
     user_id = _required(fields, "FromUserName")
     msg_type = _required(fields, "MsgType").lower()
+    _timestamp(fields, "CreateTime")
     if msg_type == "event":
         return _event(fields, user_id, received_at)
     key = f"msg:{_required(fields, 'MsgId')}"
@@ -212,6 +241,14 @@ def _required(fields: Mapping[str, str], name: str) -> str:
     if not value or len(value) > MAX_UPDATE_KEY:
         raise Refused(400, f"missing or oversized {name}")
     return value
+
+
+def _timestamp(fields: Mapping[str, str], name: str) -> int:
+    """Unix seconds as WeChat writes them: ASCII digits that fit a clock."""
+    value = fields.get(name, "")
+    if not value.isascii() or not value.isdigit() or len(value) > 12:
+        raise Refused(400, f"{name} is not a timestamp")
+    return int(value)
 
 
 def _typed(fields: Mapping[str, str]) -> str:

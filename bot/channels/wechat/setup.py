@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.channels.wechat.api import WeChatApi
-from bot.config import ConfigError
+from bot.config import ConfigError, read_yaml
+from bot.services.csv_files import write_table
 
 #: WeChat's menu limits: 3 top-level buttons of 16 bytes, 5 sub-buttons of 60 bytes each.
 MAX_TOP, MAX_SUB = 3, 5
@@ -47,10 +46,7 @@ class MenuButton:
 
 def load_menu(path: Path) -> list[MenuButton]:
     """`config/wechat_menu.yaml`, checked against WeChat's limits before anything is sent."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    raw = read_yaml(path) or {}
     entries = raw.get("buttons") if isinstance(raw, dict) else None
     if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_TOP:
         raise ConfigError(f"{path}: `buttons` must list 1 to {MAX_TOP} buttons")
@@ -141,7 +137,4 @@ def _read_index(path: Path) -> dict[str, str]:
 
 
 def _write_index(path: Path, index: dict[str, str]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["code", "url"])
-        writer.writerows(sorted(index.items()))
+    write_table(path, ["code", "url"], sorted(index.items()))

@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from bot.domain.access_token import LEASE_SECONDS, StoredToken
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Refresh this long before WeChat's expiry, so no call carries a token that dies in flight.
 REFRESH_EARLY = timedelta(minutes=5)
@@ -71,6 +76,64 @@ class RedisTokenStore:
 
     async def release(self, owner: str) -> None:
         await self._redis.eval(self._RELEASE, 1, self._lease_key, owner)
+
+
+class FallbackTokenStore:
+    """Redis while it answers, the database row while it does not: an unreachable Redis costs
+    a warning (once per outage, and at start), never an owner's photo or a push."""
+
+    def __init__(self, redis: Redis, primary: RedisTokenStore, fallback: TokenStore) -> None:
+        self._redis = redis
+        self._primary = primary
+        self._fallback = fallback
+        self._down = False
+
+    async def check(self) -> None:
+        """At start: say now, not at the first photo, that Redis cannot be reached."""
+        await self._first(self._redis.ping, lambda: _nothing())
+
+    async def load(self) -> StoredToken | None:
+        return await self._first(self._primary.load, self._fallback.load)
+
+    async def try_lease(self, owner: str, now: datetime) -> bool:
+        return await self._first(
+            lambda: self._primary.try_lease(owner, now),
+            lambda: self._fallback.try_lease(owner, now),
+        )
+
+    async def save(self, owner: str, token: StoredToken, now: datetime) -> None:
+        await self._first(
+            lambda: self._primary.save(owner, token, now),
+            lambda: self._fallback.save(owner, token, now),
+        )
+
+    async def release(self, owner: str) -> None:
+        await self._first(
+            lambda: self._primary.release(owner), lambda: self._fallback.release(owner)
+        )
+
+    async def _first(
+        self, primary: Callable[[], Awaitable[T]], fallback: Callable[[], Awaitable[T]]
+    ) -> T:
+        try:
+            result = await primary()
+        except (RedisError, OSError) as exc:
+            if not self._down:
+                log.warning(
+                    "REDIS_URL unreachable (%s): the WeChat access_token is kept in the "
+                    "database until Redis is back",
+                    type(exc).__name__,
+                )
+            self._down = True
+            return await fallback()
+        if self._down:
+            log.info("Redis is reachable again: the WeChat access_token is shared through it")
+        self._down = False
+        return result
+
+
+async def _nothing() -> None:
+    return None
 
 
 #: Fetches a new token from WeChat: (access_token, expires_in seconds).

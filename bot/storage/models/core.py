@@ -115,11 +115,17 @@ class BindingAttempt(Base):
     """A failed binding attempt, counted to stop code and ID guessing."""
 
     __tablename__ = "binding_attempts"
-    __table_args__ = (Index("ix_binding_attempts_account_time", "account_id", "attempted_at"),)
+    __table_args__ = (
+        Index("ix_binding_attempts_account_time", "account_id", "attempted_at"),
+        Index("ix_binding_attempts_target_time", "target", "attempted_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
     attempted_at: Mapped[datetime]
+    #: Keyed HMAC of the phone whose ID digits were guessed (never the phone itself), so
+    #: guesses from many accounts at one owner are counted together.
+    target: Mapped[str | None] = mapped_column(String(64))
 
 
 class Conversation(Base):
@@ -144,7 +150,8 @@ class ProcessedUpdate(Base):
     """The inbox: every platform update, recorded before it is acknowledged.
 
     Unique on (channel, update_key), so it is also the dedupe record; `replies` keeps the first
-    answer so a retried WeChat message gets exactly the same reply.
+    answer so a retried WeChat message gets exactly the same reply. An update that could not be
+    handled is `failed`, with the reason in `failure` (a class name, never the owner's input).
     """
 
     __tablename__ = "processed_updates"
@@ -161,6 +168,7 @@ class ProcessedUpdate(Base):
     replies: Mapped[list[Any] | None]
     received_at: Mapped[datetime]
     handled_at: Mapped[datetime | None]
+    failure: Mapped[str | None] = mapped_column(String(200))
 
 
 class OutboxMessage(Base):

@@ -19,6 +19,8 @@ from bot.storage.sql import insert_unless_exists, table_of
 
 PENDING = "pending"
 DONE = "done"
+#: Could not be handled (the reason is kept); answered with an apology, never retried.
+FAILED = "failed"
 INBOX = table_of(ProcessedUpdate)
 #: Built once: it runs for every update (see accounts.TOUCH).
 COMPLETE = update(INBOX).where(
@@ -69,17 +71,25 @@ class InboxRepository:
         return InboxEntry(channel, update_key, payload, status, replies)
 
     async def complete(
-        self, channel: str, update_key: str, replies: list[Any], now: datetime
+        self,
+        channel: str,
+        update_key: str,
+        replies: list[Any],
+        now: datetime,
+        *,
+        failure: str | None = None,
     ) -> bool:
-        """Store the replies and mark the update handled — unless another process handled it
-        first (False): then the caller rolls back its work. On PostgreSQL the row lock makes
-        a concurrent completion wait, and it then sees `done` and loses."""
+        """Store the replies and mark the update handled (or failed, with `failure`) — unless
+        another process handled it first (False): then the caller rolls back its work. On
+        PostgreSQL the row lock makes a concurrent completion wait, and it then sees `done`
+        and loses."""
         parameters = {
             "match_channel": channel,
             "match_key": update_key,
-            "status": DONE,
+            "status": DONE if failure is None else FAILED,
             "replies": replies,
             "handled_at": now,
+            "failure": failure,
         }
         result = await self.session.execute(COMPLETE, parameters)
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]

@@ -1,7 +1,7 @@
 """staff group topics and staff alerts
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 22:47:15.320096
 """
 
@@ -13,8 +13,8 @@ from sqlalchemy import Text
 
 import bot.storage.models.base
 
-revision: str = '0005'
-down_revision: str | None = '0004'
+revision: str = '0007'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

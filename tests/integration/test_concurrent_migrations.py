@@ -1,0 +1,41 @@
+"""Several instances start at once on one PostgreSQL (a rolling deploy, `docker compose up
+--scale bot=2`): one migrates, under a lock, while the others wait and then find nothing to do."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from bot.storage.db import create_engine
+from bot.storage.migrate import migrations_current, upgrade
+from tests.conftest import POSTGRES_DSN, _async_url
+
+
+@pytest.fixture
+async def empty_postgres() -> AsyncIterator[str]:
+    name = f"bot_empty_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_DSN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield _async_url(name)
+    admin = await asyncpg.connect(POSTGRES_DSN)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def test_three_instances_migrating_at_once_all_start(empty_postgres: str) -> None:
+    engines = [create_engine(empty_postgres) for _ in range(3)]
+    try:
+        await asyncio.gather(*(upgrade(engine) for engine in engines))
+        assert all([await migrations_current(engine) for engine in engines])
+    finally:
+        for engine in engines:
+            await engine.dispose()
