@@ -154,13 +154,35 @@ async def test_asking_for_the_manager_hands_off_with_the_words_kept(
     assert await staff_messages(runtime, lina) == ["我要跟你们经理说话"]
 
 
-async def test_an_emergency_gets_the_hotline_at_once_and_staff(
-    lina: Chat, runtime: Runtime
+async def test_an_emergency_gets_the_hotline_staff_and_a_prefilled_repair_report_at_once(
+    lina: Chat, runtime: Runtime, tmp_path: Path
 ) -> None:
-    await lina.say("厨房水管爆了 水流了一地 急！！！")
+    await lina.say("厨房水管爆了 水流了一地 急！！！")  # 1: the problem
     assert "027-00000000" in lina.last[0].text  # the company hotline from rules.yaml
     assert "转接人工客服" in lina.text
     assert await staff_messages(runtime, lina) == ["厨房水管爆了 水流了一地 急！！！"]
+    escalation = await escalation_of(runtime, lina)
+    assert escalation is not None and escalation.reason.value == "emergency"
+    assert "已记下您的描述" in lina.text and "照片" in lina.text
+    await lina.photo(image(tmp_path))  # 2: the photo
+    await lina.say("完成")  # 3: done
+    assert "问题：厨房水管爆了 水流了一地 急！！！" in lina.text
+    assert "类别：给排水管道" in lina.text and "位置：厨房" in lina.text and "紧急" in lina.text
+    await lina.say("1")  # 4: confirm
+    assert "工单号：BX-20261123-0001" in lina.text
+    [ticket] = await tickets_of(runtime, lina)
+    assert (ticket.location, len(ticket.photos)) == ("厨房", 1)
+    assert await escalation_of(runtime, lina) is not None  # staff still come
+
+
+async def test_an_unbound_owners_emergency_gets_the_hotline_and_a_person(
+    new_chat: Callable[..., Chat], runtime: Runtime
+) -> None:
+    stranger = new_chat("stranger")
+    await stranger.say("家里煤气味很大")
+    assert "027-00000000" in stranger.last[0].text and "转接人工客服" in stranger.text
+    assert "报修单" not in stranger.text
+    assert await staff_messages(runtime, stranger) == ["家里煤气味很大"]
 
 
 async def test_a_question_at_the_description_step_is_answered_and_the_step_asked_again(
