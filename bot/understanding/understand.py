@@ -59,8 +59,6 @@ QUESTION = 0.7
 TOPIC_ONLY = 0.5
 UNKNOWN = 0.3
 
-#: Intents (or second readings) whose flow is the complaint form: it takes topic and households.
-COMPLAINT_SLOTS_FOR = frozenset({Intent.COMPLAINT})
 #: A problem these households share may be a group complaint rather than one home's repair.
 GROUP_HOUSEHOLDS = frozenset({"some", "many"})
 
@@ -156,8 +154,9 @@ class Understander:
             own, faq, "?" in description or "？" in description
         )
         slots = self._slots(description, own, intent)
-        if COMPLAINT_SLOTS_FOR & {intent, alternative}:
-            slots = replace(slots, **self._complaint_slots(own))
+        if Intent.COMPLAINT in (intent, alternative):  # the complaint form takes these too
+            topic = first_key(self._lexicon.complaint_topics, own)
+            slots = replace(slots, topic=topic, households=self._households(own))
         return Understanding(intent, confidence, slots, alternative, language)
 
     def _classify(
@@ -231,13 +230,6 @@ class Understander:
             place=first_key(lex.places, own),
             urgency="urgent" if self._is_urgent(own, intent) else "normal",
         )
-
-    def _complaint_slots(self, own: str) -> dict[str, str | None]:
-        """The topic and households a complaint names, kept for the complaint form."""
-        return {
-            "topic": first_key(self._lexicon.complaint_topics, own),
-            "households": self._households(own),
-        }
 
     def _households(self, own: str) -> str | None:
         return first_key(self._lexicon.households, own)
