@@ -315,6 +315,8 @@ def prefill_of(understood: Understanding) -> dict[str, Any]:
         ("place", slots.place),
         ("urgency", slots.urgency),
         ("smalltalk", slots.smalltalk),
+        ("topic", slots.topic),
+        ("households", slots.households),
     ):
         if value is not None:
             prefill[key] = value

@@ -10,14 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.domain.complaints import Escalation, EscalationReason
 from bot.domain.roster import Home
 from bot.domain.warranty import WarrantyDecision, WarrantyStatus
 from bot.engine.context import Context
 from bot.engine.flow import pressed
 from bot.engine.ports import MediaError
 from bot.engine.types import Button, MessageKind
+from bot.services.escalations import record_owner_message, request_person
 
 Draft = dict[str, Any]
+#: What bot/handlers/emergency.py (and the understanding of "漏水了!") hands over with.
+EMERGENCY_INTENT = "emergency"
 #: Whole-message texts that finish the photo step, besides its button.
 DONE_WORDS = frozenset({"完成", "好了", "没有", "没有了", "跳过", "done", "finish", "skip", "none"})
 
@@ -85,3 +89,26 @@ def warranty_text(ctx: Context, decision: WarrantyDecision, category_id: str) ->
     category = ctx.rules.repair.category(category_id)
     basis = "_design_life" if category and category.design_life else ""
     return ctx.t(f"repair.warranty_{decision.status.value}{basis}", until=until)
+
+
+async def open_escalation(ctx: Context) -> tuple[Escalation, bool]:
+    """The account's open escalation (True if new), with what the owner typed to reach us (an
+    emergency, "找你们经理") as staff's first line. An emergency alerts the on-duty staff."""
+    reason = (
+        EscalationReason.EMERGENCY
+        if ctx.prefill.get("intent") == EMERGENCY_INTENT
+        else EscalationReason.HUMAN_REQUESTED
+    )
+    escalation, created = await request_person(
+        ctx.uow,
+        ctx.rules,
+        ctx.account.id,
+        ctx.account.owner_id,
+        ctx.now,
+        ctx.services.settings.tz,
+        reason,
+    )
+    said = str(ctx.prefill.get("description", "")).strip()
+    if said:
+        await record_owner_message(ctx.uow, escalation.id, ctx.now, said, None)
+    return escalation, created

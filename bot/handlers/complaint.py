@@ -44,13 +44,28 @@ class ComplaintFlow(FormFlow):
 
     async def begin(self, ctx: Context) -> Outcome:
         """A complaint typed in the owner's words skips "repair or complaint?" and keeps them as
-        the description; the provisional grade is proposed from them when filed."""
+        the description, and the topic and households they imply are not asked again (the
+        summary shows them to confirm or change); the provisional grade is proposed when filed."""
         typed = ctx.prefill.get("description") if ctx.prefill.get("intent") == "complaint" else None
         if not typed:
             return await self.ask_kind(ctx, {})
         noted = Reply(ctx.t("understanding.complaint_noted", description=typed))
-        asked = await self._after_kind(ctx, {"prefill": {"description": typed}}, asked=False)
+        prefill = {"description": typed, **self._implied(ctx)}
+        asked = await self._after_kind(ctx, {"prefill": prefill}, asked=False)
         return Outcome([noted, *asked.replies], asked.next_step, asked.data, asked.start_flow)
+
+    def _implied(self, ctx: Context) -> Draft:
+        """The topic and the households option the typed complaint names, when valid."""
+        rules = ctx.rules.complaint
+        implied: Draft = {}
+        if ctx.prefill.get("topic") in rules.topics:
+            implied["topic"] = ctx.prefill["topic"]
+        by_kind = {
+            key.rpartition("_")[2]: value for value, key in households_options(rules).items()
+        }
+        if ctx.prefill.get("households") in by_kind:
+            implied["households"] = by_kind[ctx.prefill["households"]]
+        return implied
 
     async def ask_kind(self, ctx: Context, draft: Draft) -> Outcome:
         buttons = [
@@ -89,6 +104,9 @@ class ComplaintFlow(FormFlow):
         return await self.forward(ctx, {**draft, "description": text}, "description", "topic")
 
     async def ask_topic(self, ctx: Context, draft: Draft) -> Outcome:
+        draft, topic = self.prefilled(draft, "topic")
+        if topic is not None:
+            return await self.ask_households(ctx, {**draft, "topic": topic, "assumed": True})
         buttons = [
             Button(ctx.t(f"complaint.topic_{topic}"), f"complaint:topic:{topic}")
             for topic in ctx.rules.complaint.topics
@@ -102,6 +120,10 @@ class ComplaintFlow(FormFlow):
         return await self.forward(ctx, {**draft, "topic": topic}, "topic", "households")
 
     async def ask_households(self, ctx: Context, draft: Draft) -> Outcome:
+        draft, households = self.prefilled(draft, "households")
+        if households is not None:
+            assumed = {**draft, "households": households, "assumed": True}
+            return await self.ask_photos(ctx, assumed)
         options = households_options(ctx.rules.complaint)
         buttons = [
             [Button(ctx.t(key, n=value), f"complaint:households:{value}")]
@@ -136,10 +158,16 @@ class ComplaintFlow(FormFlow):
             ),
             photos=len(draft.get("photos", [])),
         )
-        submit = Button(ctx.t("complaint.button_submit"), "complaint:submit")
-        return self.question(ctx, "confirm", draft, text, [submit])
+        rows = [[Button(ctx.t("complaint.button_submit"), "complaint:submit")]]
+        if draft.get("assumed"):
+            # Topic or households were taken from the owner's words: one press asks them.
+            rows.append([Button(ctx.t("complaint.button_change"), "complaint:change")])
+        return self.question(ctx, "confirm", draft, text, *rows)
 
     async def step_confirm(self, ctx: Context, draft: Draft) -> Outcome:
+        if pressed(ctx.msg, self.name) == "change":
+            asked = {**draft, "assumed": False, "prefill": {}}
+            return await self.forward(ctx, asked, "confirm", "topic")
         if pressed(ctx.msg, self.name) != "submit":
             return await self.reask(ctx, "confirm", draft)
         report = ComplaintReport(

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain.complaints import Escalation, EscalationReason, EscalationStatus
+from bot.domain.complaints import Escalation, EscalationStatus
 from bot.engine.context import Context
 from bot.engine.flow import Flow, Outcome, pressed
 from bot.engine.ports import MediaError
 from bot.engine.router import normalise_command
 from bot.engine.types import Button, MessageKind, Reply, button_rows
-from bot.handlers.common import local_time, photo_error_text
+from bot.handlers.common import local_time, open_escalation, photo_error_text
 from bot.services.escalations import (
     ACTIVE_STEP,
     HANDOFF_FLOW,
@@ -33,11 +33,8 @@ from bot.services.escalations import (
     rate,
     rating_buttons,
     record_owner_message,
-    request_person,
 )
 
-#: What bot/handlers/emergency.py (and the understanding of "漏水了!") hands over with.
-EMERGENCY_INTENT = "emergency"
 #: Typed words that end a hand-off (the button does the same).
 END_WORDS = frozenset({"结束人工服务", "结束人工", "结束服务", "结束", "end", "/end", "/cancel"})
 
@@ -54,21 +51,7 @@ class HandoffFlow(Flow):
     async def start(self, ctx: Context, argument: str) -> Outcome:
         # A wait paused by another flow is the same escalation: it continues here.
         ctx.state.take_paused(self.name)
-        escalation, created = await request_person(
-            ctx.uow,
-            ctx.rules,
-            ctx.account.id,
-            ctx.account.owner_id,
-            ctx.now,
-            ctx.services.settings.tz,
-            EscalationReason.EMERGENCY
-            if ctx.prefill.get("intent") == EMERGENCY_INTENT
-            else EscalationReason.HUMAN_REQUESTED,
-        )
-        said = str(ctx.prefill.get("description", "")).strip()
-        if said:
-            # What the owner typed to reach us (an emergency, "找你们经理") is staff's first line.
-            await record_owner_message(ctx.uow, escalation.id, ctx.now, said, None)
+        escalation, created = await open_escalation(ctx)
         if escalation.status is EscalationStatus.ACTIVE:
             return self._active(escalation)
         key = "handoff.started" if created else "handoff.still_waiting"

@@ -17,6 +17,8 @@ from bot.config import ConfigError, load_mapping
 Patterns = tuple[re.Pattern[str], ...]
 NAVIGATION = ("back", "cancel", "menu", "end_human")
 SMALLTALK_KINDS = ("greeting", "thanks", "ack", "bye")
+#: How many households a complaint concerns, as the complaint form's options (the first wins).
+HOUSEHOLDS = ("many", "some", "one")
 _SECTIONS = (
     "typos",
     "navigation",
@@ -24,6 +26,8 @@ _SECTIONS = (
     "emergency",
     "human",
     "complaint",
+    "complaint_topics",
+    "households",
     "tickets",
     "certificate",
     "repair",
@@ -43,6 +47,8 @@ class Lexicon:
     emergency: Patterns
     human: Patterns
     complaint: Patterns
+    complaint_topics: Mapping[str, Patterns]  # in order: the first match wins
+    households: Mapping[str, Patterns]  # many, some, one: the first match wins
     tickets: Patterns
     certificate: Patterns
     repair_request: Patterns
@@ -79,16 +85,22 @@ def _build(raw: Mapping[str, Any]) -> Lexicon:
         emergency=_compile(raw["emergency"]),
         human=_compile(raw["human"]),
         complaint=_compile(raw["complaint"]),
+        complaint_topics=_table(raw["complaint_topics"]),
+        households={kind: _compile(raw["households"][kind]) for kind in HOUSEHOLDS},
         tickets=_compile(raw["tickets"]),
         certificate=_compile(raw["certificate"]),
         repair_request=_compile(repair["request"]),
         repair_problem=_compile(repair["problem"]),
-        categories={str(k): _compile(v) for k, v in raw["categories"].items()},
-        places={str(k): _compile(v) for k, v in raw["places"].items()},
+        categories=_table(raw["categories"]),
+        places=_table(raw["places"]),
         urgent=_compile(raw["urgent"]),
         question=_compile(raw["question"]),
         topics=_compile(raw["topics"]),
     )
+
+
+def _table(raw: Mapping[str, Any]) -> dict[str, Patterns]:
+    return {str(key): _compile(texts) for key, texts in raw.items()}
 
 
 def _compile(texts: Sequence[str]) -> Patterns:

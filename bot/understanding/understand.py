@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +54,13 @@ OWN_CASE = 0.85
 SOFT_COMPLAINT = 0.8
 REPAIR_DESCRIBED = 0.75
 REPAIR_QUESTION = 0.55
+GROUP_PROBLEM = 0.55
 QUESTION = 0.7
 TOPIC_ONLY = 0.5
 UNKNOWN = 0.3
+
+#: A problem these households share may be a group complaint rather than one home's repair.
+GROUP_HOUSEHOLDS = frozenset({"some", "many"})
 
 #: Questions about how repairs work ("水管坏了保修吗"), not reports.
 _POLICY = re.compile(
@@ -83,6 +87,8 @@ class Slots:
     place: str | None = None  # kitchen, bathroom, living_room, bedroom, balcony, whole_home
     urgency: str | None = None  # "urgent" or "normal", for repairs and emergencies
     smalltalk: str | None = None  # greeting, thanks, ack, bye
+    topic: str | None = None  # a complaint's topic (config/rules.yaml complaint.topics)
+    households: str | None = None  # how many a complaint concerns: one, some, many
 
     def to_dict(self) -> dict[str, Any]:
         return {key: value for key, value in self.__dict__.items() if value is not None}
@@ -148,6 +154,9 @@ class Understander:
             own, faq, "?" in description or "？" in description
         )
         slots = self._slots(description, own, intent)
+        if Intent.COMPLAINT in (intent, alternative):  # the complaint form takes these too
+            topic = first_key(self._lexicon.complaint_topics, own)
+            slots = replace(slots, topic=topic, households=self._households(own))
         return Understanding(intent, confidence, slots, alternative, language)
 
     def _classify(
@@ -192,6 +201,9 @@ class Understander:
         if policy and (problem or request):
             # "水管坏了保修吗": a question first, but the owner may want the repair too.
             return Intent.FAQ, REPAIR_QUESTION, Intent.REPAIR
+        if (problem or request) and not asks and self._households(own) in GROUP_HOUSEHOLDS:
+            # "整栋楼外墙都在渗水，好多户都受影响": a repair, or a group complaint? Ask.
+            return Intent.REPAIR, GROUP_PROBLEM, Intent.COMPLAINT
         if request and (problem or named or not asks):
             return Intent.REPAIR, SURE, None
         if problem and named:
@@ -218,6 +230,9 @@ class Understander:
             place=first_key(lex.places, own),
             urgency="urgent" if self._is_urgent(own, intent) else "normal",
         )
+
+    def _households(self, own: str) -> str | None:
+        return first_key(self._lexicon.households, own)
 
     def _is_urgent(self, own: str, intent: Intent) -> bool:
         """The same for every language and script: one normalised form, one word list."""

@@ -1,7 +1,7 @@
 """The frozen held-out FAQ paraphrases (tests/faq/heldout.yaml, issue 17): written from the
 source facts before any tuning and never tuned on. Their figures are a measure, not a target to
 fit; the floors below are today's figures, so a change that makes the FAQ generalise worse fails.
-The issue's targets (top-1 >= 95 %, decline/hand-off >= 90 %) are not reached yet."""
+The issue's top-1 target (>= 95 %) is not reached yet; decline/hand-off (>= 90 %) is."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import pytest
 
 from bot.faq import FaqMatcher
 from bot.faq.evaluation import DECLINE, HANDOFF, STYLES, EvalCase, evaluate, load_cases
-from bot.faq.normalize import compact
+from bot.faq.normalize import basic_form, compact
 from tests.faq.conftest import CONFIG_DIR
 
 HERE = Path(__file__).resolve().parent
-TOP1_FLOOR = 0.84
-DECLINE_FLOOR = 0.88
+TOP1_FLOOR = 0.92
+DECLINE_FLOOR = 1.0
 MAX_CONFIDENT_WRONG = 4
 
 
@@ -34,15 +34,17 @@ def test_the_held_out_set_is_large_labelled_and_fresh(
     assert [case.question for case in held_out if case.expect not in known] == []
     forms = {compact(matcher.normalise(case.question)) for case in held_out}
     assert len(forms) == len(held_out)
-    samples = {
-        compact(matcher.normalise(question))
-        for entry in matcher.entries
-        for questions in entry.questions.values()
-        for question in questions
-    }
+    questions = [q for entry in matcher.entries for qs in entry.questions.values() for q in qs]
     tuned_on = load_cases(CONFIG_DIR / "faq_eval.yaml") + load_cases(HERE / "tuning.yaml")
-    seen = samples | {compact(matcher.normalise(case.question)) for case in tuned_on}
-    assert sorted(forms & seen) == []
+    questions += [case.question for case in tuned_on]
+    # A typo case is fresh when its literal text is new: once its slip is corrected it may
+    # well read like a sample (装修手需怎么办 → 装修手续怎么办), which is the point of the style.
+    typos = {compact(basic_form(case.question)) for case in held_out if case.style == "typo"}
+    others = {
+        compact(matcher.normalise(case.question)) for case in held_out if case.style != "typo"
+    }
+    assert sorted(typos & {compact(basic_form(q)) for q in questions}) == []
+    assert sorted(others & {compact(matcher.normalise(q)) for q in questions}) == []
 
 
 def test_the_issues_examples_are_in_the_held_out_set(held_out: list[EvalCase]) -> None:

@@ -116,34 +116,64 @@ async def test_an_angry_message_opens_a_complaint_with_the_text_kept(
     said = "你们物业太垃圾了，漏水半个月都没人管！！"
     await lina.say(said)
     assert f"已记下您的投诉内容：“{said}”" in lina.text
-    await lina.press(lina.button("物业服务"))
+    assert "投诉主要涉及哪方面" not in lina.text  # 物业: the topic is implied
+    assert "涉及多少户" in lina.text  # the households are not: asked
     await lina.press(lina.button("只有我家"))
     await lina.press("complaint:done")
+    assert "方面：物业服务" in lina.text and "影响：只有我家" in lina.text
     await lina.press("complaint:submit")
     assert "TS-" in lina.text
 
 
-async def test_a_group_threat_is_a_complaint_with_a_grade_one_proposal(
+async def test_a_group_threat_is_a_complaint_asking_only_for_photos_then_confirmed(
     lina: Chat, runtime: Runtime
 ) -> None:
     await lina.say("整栋楼外墙都在渗水，好多户都受影响，再不处理我们就拉横幅上访")
     assert "已记下您的投诉内容" in lina.text
-    await lina.press(lina.button("重大质量"))
-    await lina.press(lina.button("多户"))
+    assert "投诉主要涉及哪方面" not in lina.text and "涉及多少户" not in lina.text
+    assert "照片" in lina.text
     await lina.press("complaint:done")
+    assert "方面：重大质量问题" in lina.text and "影响：多户（2 户及以上）" in lina.text
+    assert "✏️ 修改方面或影响范围" in lina.buttons
     await lina.press("complaint:submit")
     assert "TS-" in lina.text
     async with runtime.uow() as uow:
         [row] = (await uow.session.execute(select(ComplaintRow))).scalars()
         complaint = await uow.complaints.get(row.id)
     assert complaint is not None and complaint.details.proposal.grade is ComplaintGrade.G1
+    assert (complaint.details.topic, complaint.details.households) == ("major_quality", 2)
+
+
+async def test_an_implied_topic_and_households_can_be_changed_before_filing(
+    lina: Chat, runtime: Runtime
+) -> None:
+    await lina.say("整栋楼外墙都在渗水，好多户都受影响")
+    assert {"🔧 报修（安排维修）", "📣 投诉"} <= set(lina.buttons)  # a repair or a complaint?
+    await lina.press("clarify:pick:complaint")
+    assert "已记下您的投诉内容" in lina.text and "照片" in lina.text
+    await lina.press("complaint:done")
+    assert "方面：重大质量问题" in lina.text and "影响：多户（2 户及以上）" in lina.text
+    await lina.press("complaint:change")
+    assert "投诉主要涉及哪方面" in lina.text
+    await lina.press(lina.button("房屋质量"))
+    assert "涉及多少户" in lina.text
+    await lina.press(lina.button("只有我家"))
+    await lina.press("complaint:done")
+    assert "方面：房屋质量" in lina.text and "影响：只有我家" in lina.text
+    assert "✏️ 修改方面或影响范围" not in lina.buttons
+    await lina.press("complaint:submit")
+    async with runtime.uow() as uow:
+        [row] = (await uow.session.execute(select(ComplaintRow))).scalars()
+        complaint = await uow.complaints.get(row.id)
+    assert complaint is not None
+    assert (complaint.details.topic, complaint.details.households) == ("quality", 1)
 
 
 async def test_complaining_about_the_manager_files_a_complaint_not_a_plain_hand_off(
     lina: Chat,
 ) -> None:
     await lina.say("我要投诉你们物业经理")
-    assert "已记下您的投诉内容" in lina.text and "投诉主要涉及哪方面" in lina.text
+    assert "已记下您的投诉内容" in lina.text and "涉及多少户" in lina.text
 
 
 async def test_asking_for_the_manager_hands_off_with_the_words_kept(
@@ -154,13 +184,35 @@ async def test_asking_for_the_manager_hands_off_with_the_words_kept(
     assert await staff_messages(runtime, lina) == ["我要跟你们经理说话"]
 
 
-async def test_an_emergency_gets_the_hotline_at_once_and_staff(
-    lina: Chat, runtime: Runtime
+async def test_an_emergency_gets_the_hotline_staff_and_a_prefilled_repair_report_at_once(
+    lina: Chat, runtime: Runtime, tmp_path: Path
 ) -> None:
-    await lina.say("厨房水管爆了 水流了一地 急！！！")
+    await lina.say("厨房水管爆了 水流了一地 急！！！")  # 1: the problem
     assert "027-00000000" in lina.last[0].text  # the company hotline from rules.yaml
     assert "转接人工客服" in lina.text
     assert await staff_messages(runtime, lina) == ["厨房水管爆了 水流了一地 急！！！"]
+    escalation = await escalation_of(runtime, lina)
+    assert escalation is not None and escalation.reason.value == "emergency"
+    assert "已记下您的描述" in lina.text and "照片" in lina.text
+    await lina.photo(image(tmp_path))  # 2: the photo
+    await lina.say("完成")  # 3: done
+    assert "问题：厨房水管爆了 水流了一地 急！！！" in lina.text
+    assert "类别：给排水管道" in lina.text and "位置：厨房" in lina.text and "紧急" in lina.text
+    await lina.say("1")  # 4: confirm
+    assert "工单号：BX-20261123-0001" in lina.text
+    [ticket] = await tickets_of(runtime, lina)
+    assert (ticket.location, len(ticket.photos)) == ("厨房", 1)
+    assert await escalation_of(runtime, lina) is not None  # staff still come
+
+
+async def test_an_unbound_owners_emergency_gets_the_hotline_and_a_person(
+    new_chat: Callable[..., Chat], runtime: Runtime
+) -> None:
+    stranger = new_chat("stranger")
+    await stranger.say("家里煤气味很大")
+    assert "027-00000000" in stranger.last[0].text and "转接人工客服" in stranger.text
+    assert "报修单" not in stranger.text
+    assert await staff_messages(runtime, stranger) == ["家里煤气味很大"]
 
 
 async def test_a_question_at_the_description_step_is_answered_and_the_step_asked_again(
