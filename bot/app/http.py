@@ -3,6 +3,8 @@ channels, and the staff REST API under /api/v1 and the staff web console under /
 
 from __future__ import annotations
 
+import re
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +13,10 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot import log_context
 from bot.app.bootstrap import Runtime
 from bot.metrics import ESCALATIONS, OUTBOX, OUTBOX_LAG
 from bot.pages import messages, surveys
@@ -35,6 +38,12 @@ SECURITY_HEADERS = {
 }
 
 
+REQUEST_ID_HEADER = "X-Request-ID"
+#: What an incoming id may look like to be kept (UUIDs, hex, a proxy's tokens); anything else,
+#: too long or with spaces or control characters, is replaced rather than logged.
+REQUEST_ID_SHAPE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
 class SecurityHeaders:
     """Plain ASGI (not BaseHTTPMiddleware): request bodies keep streaming untouched."""
 
@@ -54,6 +63,30 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class RequestIds:
+    """Every request gets an id for its log lines (bot.log_context) and its response's
+    X-Request-ID: the caller's own when it sends a sane one (a proxy's, to follow a request
+    across services), else a new one. Plain ASGI like SecurityHeaders."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
+        request_id = incoming if REQUEST_ID_SHAPE.fullmatch(incoming) else uuid.uuid4().hex
+
+        async def with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        with log_context.serving_request(request_id):
+            await self.app(scope, receive, with_id)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -125,6 +158,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         router = channel.routes()
         if router is not None:
             app.include_router(router)
+    # Added last, so outermost (around the console's middleware too, which answers from a
+    # task of its own): every line of a request, its access log line included, has the id.
+    app.add_middleware(RequestIds)
     return app
 
 
