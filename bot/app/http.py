@@ -44,31 +44,11 @@ REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_SHAPE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
-class SecurityHeaders:
-    """Plain ASGI (not BaseHTTPMiddleware): request bodies keep streaming untouched."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-
-class RequestIds:
-    """Every request gets an id for its log lines (bot.log_context) and its response's
+class EveryResponse:
+    """Each request gets an id for its log lines (bot.log_context) and its response's
     X-Request-ID: the caller's own when it sends a sane one (a proxy's, to follow a request
-    across services), else a new one. Plain ASGI like SecurityHeaders."""
+    across services), else a new one. Each response gets the security headers a route did not
+    set itself. Plain ASGI (not BaseHTTPMiddleware): request bodies keep streaming untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -80,21 +60,22 @@ class RequestIds:
         incoming = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
         request_id = incoming if REQUEST_ID_SHAPE.fullmatch(incoming) else uuid.uuid4().hex
 
-        async def with_id(message: Message) -> None:
+        async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                headers[REQUEST_ID_HEADER] = request_id
             await send(message)
 
         with log_context.serving_request(request_id):
-            await self.app(scope, receive, with_id)
+            await self.app(scope, receive, with_headers)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
     # /openapi.json documents the staff API (a contract); no interactive docs pages are served.
     app = FastAPI(title="Owner service bot", docs_url=None, redoc_url=None)
     app.state.runtime = runtime
-
-    app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -160,7 +141,7 @@ def create_app(runtime: Runtime) -> FastAPI:
             app.include_router(router)
     # Added last, so outermost (around the console's middleware too, which answers from a
     # task of its own): every line of a request, its access log line included, has the id.
-    app.add_middleware(RequestIds)
+    app.add_middleware(EveryResponse)
     return app
 
 

@@ -39,13 +39,6 @@ WECHAT_MSG_ID = 91000001
 SECRET = "s3cret-pw-for-the-json-log-test"
 
 
-@pytest.fixture
-def wechat_api() -> Iterator[FakeWeChatApi]:
-    api = FakeWeChatApi().start()
-    yield api
-    api.stop()
-
-
 class JsonRun:
     """The process, its base URL, and (after `stop`) its stderr as parsed lines."""
 
