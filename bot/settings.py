@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     bot_host: str = "127.0.0.1"
     bot_port: int = Field(default=8080, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: `json`: one JSON object per log line (time, level, logger, message, update_id,
+    #: request_id) for a log collector; `text`: one readable line (bot.app.logs).
+    log_format: Literal["text", "json"] = "text"
     #: `production` (set by the Docker image) refuses weak secrets instead of warning, and
     #: `run` warns about rules.yaml values still awaiting the company's sign-off.
     environment: Literal["development", "production"] = "development"

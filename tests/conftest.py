@@ -116,16 +116,24 @@ async def database_url(
         shutil.copyfile(migrated_templates["sqlite"], target)
         yield f"sqlite+aiosqlite:///{target}"
         return
-    url = _async_url(migrated_templates["postgres"])
-    connection = await asyncpg.connect(
-        POSTGRES_DSN.rsplit("/", 1)[0] + "/" + migrated_templates["postgres"]
-    )
+    await empty_database(migrated_templates["postgres"])
+    yield _async_url(migrated_templates["postgres"])
+
+
+async def empty_database(name: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_DSN.rsplit("/", 1)[0] + "/" + name)
     try:
         tables = reversed(Base.metadata.sorted_tables)
         await connection.execute("; ".join(f'DELETE FROM "{table.name}"' for table in tables))
     finally:
         await connection.close()
-    yield url
+
+
+@pytest.fixture
+def postgres_url(migrated_templates: dict[str, str]) -> str:
+    """This session's PostgreSQL database, emptied, for a server on a loop of its own."""
+    asyncio.run(empty_database(migrated_templates["postgres"]))
+    return _async_url(migrated_templates["postgres"])
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,8 @@ channels, and the staff REST API under /api/v1 and the staff web console under /
 
 from __future__ import annotations
 
+import re
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +13,10 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot import log_context
 from bot.app.bootstrap import Runtime
 from bot.metrics import ESCALATIONS, OUTBOX, OUTBOX_LAG
 from bot.pages import messages, surveys
@@ -35,8 +38,17 @@ SECURITY_HEADERS = {
 }
 
 
-class SecurityHeaders:
-    """Plain ASGI (not BaseHTTPMiddleware): request bodies keep streaming untouched."""
+REQUEST_ID_HEADER = "X-Request-ID"
+#: What an incoming id may look like to be kept (UUIDs, hex, a proxy's tokens); anything else,
+#: too long or with spaces or control characters, is replaced rather than logged.
+REQUEST_ID_SHAPE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+class EveryResponse:
+    """Each request gets an id for its log lines (bot.log_context) and its response's
+    X-Request-ID: the caller's own when it sends a sane one (a proxy's, to follow a request
+    across services), else a new one. Each response gets the security headers a route did not
+    set itself. Plain ASGI (not BaseHTTPMiddleware): request bodies keep streaming untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -45,23 +57,25 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        incoming = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
+        request_id = incoming if REQUEST_ID_SHAPE.fullmatch(incoming) else uuid.uuid4().hex
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                headers[REQUEST_ID_HEADER] = request_id
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        with log_context.serving_request(request_id):
+            await self.app(scope, receive, with_headers)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
     # /openapi.json documents the staff API (a contract); no interactive docs pages are served.
     app = FastAPI(title="Owner service bot", docs_url=None, redoc_url=None)
     app.state.runtime = runtime
-
-    app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -125,6 +139,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         router = channel.routes()
         if router is not None:
             app.include_router(router)
+    # Added last, so outermost (around the console's middleware too, which answers from a
+    # task of its own): every line of a request, its access log line included, has the id.
+    app.add_middleware(EveryResponse)
     return app
 
 

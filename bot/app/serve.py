@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from uvicorn.config import LOGGING_CONFIG
 
 from bot.app.bootstrap import Runtime
 from bot.app.http import create_app
@@ -57,6 +58,8 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
         port=runtime.settings.bot_port,
         # Request logs would interleave with the chat in the terminal.
         log_level="warning" if console_user else runtime.settings.log_level.lower(),
+        # JSON lines: no handlers of uvicorn's own, its records reach our root handler.
+        log_config=None if runtime.settings.log_format == "json" else LOGGING_CONFIG,
     )
     server = uvicorn.Server(config)
     tasks = [asyncio.create_task(server.serve())]

@@ -65,14 +65,19 @@ class Figures:
 
 
 def run(chats: int, crash: bool, backend: str, postgres_dsn: str) -> int:
+    results = measure(chats, crash, backend, postgres_dsn)
+    print(format_figures(results, backend))
+    return 0 if all(f.lost == 0 for f in results) else 1
+
+
+def measure(chats: int, crash: bool, backend: str, postgres_dsn: str) -> list[Figures]:
     database: DatabaseFactory = (
         postgres_database(postgres_dsn) if backend == "postgres" else sqlite_database
     )
     results = [asyncio.run(_scenario("no crash", chats, database, crash=False))]
     if crash:
         results.append(asyncio.run(_scenario("kill -9 half-way", chats, database, crash=True)))
-    print(format_figures(results, backend))
-    return 0 if all(f.lost == 0 for f in results) else 1
+    return results
 
 
 async def _scenario(name: str, chats: int, database: DatabaseFactory, *, crash: bool) -> Figures:

@@ -59,6 +59,11 @@ class Load:
 
 
 def run(load: Load, rounds_wanted: int, postgres_dsn: str) -> int:
+    print_table(load, rounds_wanted, measure_best(load, rounds_wanted, postgres_dsn))
+    return 0
+
+
+def measure_best(load: Load, rounds_wanted: int, postgres_dsn: str) -> list[Figures]:
     """Each bot runs `rounds` times, interleaved with the others, and its best round counts:
     on a shared machine the best round is the one least disturbed by other work."""
     logging.basicConfig(level=logging.WARNING)
@@ -71,9 +76,7 @@ def run(load: Load, rounds_wanted: int, postgres_dsn: str) -> int:
         ),
     ]
     rounds = [[bot() for bot in bots] for _ in range(rounds_wanted)]
-    best = [max(runs, key=lambda figures: figures.per_second) for runs in zip(*rounds, strict=True)]
-    print_table(load, rounds_wanted, best)
-    return 0
+    return [max(runs, key=lambda figures: figures.per_second) for runs in zip(*rounds, strict=True)]
 
 
 # -- the bots --------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,31 @@ WARM_UP = 20
 START_TIMEOUT = 60.0
 
 
+@dataclass(frozen=True)
+class Figures:
+    server: str
+    latencies: list[float]
+    outcomes: Counter[str]
+
+    def quantile(self, percent: int) -> float:
+        """Seconds."""
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[percent - 1]
+
+    @property
+    def ok(self) -> bool:
+        """Within WeChat's 5 s at p99, answered as WeChat expects."""
+        return self.quantile(99) < 5.0 and set(self.outcomes) <= {"passive reply", "success"}
+
+
 def run_bench(requests: int, concurrency: int) -> int:
     """Print p50/p90/p99/max callback latency; exit 1 when the p99 reaches WeChat's 5 s."""
+    results = measure(requests, concurrency)
+    for figures in results:
+        _report(figures, concurrency)
+    return 0 if all(figures.ok for figures in results) else 1
+
+
+def measure(requests: int, concurrency: int) -> list[Figures]:
     aes_key = AES_KEY
     spawn = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory() as folder:
@@ -50,19 +74,17 @@ def run_bench(requests: int, concurrency: int) -> int:
         finally:
             server.terminate()
             server.join(timeout=10)
-    return _report(latencies, outcomes, concurrency)
+    return [Figures("ours, SQLite", latencies, outcomes)]
 
 
-def _report(latencies: list[float], outcomes: Counter[str], concurrency: int) -> int:
-    ordered = sorted(latencies)
-    cuts = statistics.quantiles(ordered, n=100, method="inclusive")
-    p50, p90, p99 = cuts[49], cuts[89], cuts[98]
+def _report(figures: Figures, concurrency: int) -> None:
     cores = os.cpu_count()
-    print(f"wechat callback: {len(ordered)} requests, {concurrency} concurrent, {cores} cores")
-    figures = {"p50": p50, "p90": p90, "p99": p99, "max": ordered[-1]}
-    print("  " + "  ".join(f"{name} {value * 1000:.0f} ms" for name, value in figures.items()))
-    print("  answers: " + ", ".join(f"{name} {count}" for name, count in sorted(outcomes.items())))
-    return 0 if p99 < 5.0 and set(outcomes) <= {"passive reply", "success"} else 1
+    count = len(figures.latencies)
+    print(f"wechat callback: {count} requests, {concurrency} concurrent, {cores} cores")
+    cuts = {f"p{p}": figures.quantile(p) for p in (50, 90, 99)} | {"max": max(figures.latencies)}
+    print("  " + "  ".join(f"{name} {value * 1000:.0f} ms" for name, value in cuts.items()))
+    outcomes = sorted(figures.outcomes.items())
+    print("  answers: " + ", ".join(f"{name} {count}" for name, count in outcomes))
 
 
 async def _load(port: int, requests: int, concurrency: int) -> tuple[list[float], Counter[str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import signal
 import sys
 from types import FrameType
@@ -54,16 +55,27 @@ def main(argv: list[str] | None = None) -> None:
     try:
         sys.exit(args.func(args))
     except (SettingsError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _last_words(f"error: {exc}", logging.ERROR)
         sys.exit(2)
     except Terminated:
         # docker stop / systemd: a requested stop is a success.
-        print("stopped", file=sys.stderr)
+        _last_words("stopped", logging.INFO)
         sys.exit(0)
     except KeyboardInterrupt:
         # Ctrl-C is how an operator stops `run` or `demo`: the server has shut down by now.
-        print("stopped", file=sys.stderr)
+        _last_words("stopped", logging.INFO)
         sys.exit(130)
+
+
+def _last_words(text: str, level: int) -> None:
+    """A bare line for a terminal; a log record when stderr is JSON lines (LOG_FORMAT=json),
+    where a collector would choke on text."""
+    from bot.app.logs import json_configured
+
+    if json_configured():
+        logging.getLogger("bot").log(level, text)
+    else:
+        print(text, file=sys.stderr)
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

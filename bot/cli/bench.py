@@ -1,4 +1,5 @@
-"""`python -m bot bench faq|telegram|wechat|push`: benchmarks printing figures (docs/benchmarks.md).
+"""`python -m bot bench faq|understand|telegram|wechat|push|all`: benchmarks printing figures;
+`all` runs every one and writes docs/benchmarks.md.
 
 Each measures one path against its own limit or baseline; the harnesses live in `bot/bench/`.
 """
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from bot.cli.common import SubParsers
 from bot.cli.faq import EVAL_FILE, config_dir_of
+from bot.settings import PROJECT_ROOT
 
 DEFAULT_POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -23,6 +25,7 @@ def add_commands(commands: SubParsers[argparse.ArgumentParser]) -> None:
     _add_telegram(benches)
     _add_wechat(benches)
     _add_push(benches)
+    _add_all(benches)
 
 
 def _add_faq(benches: SubParsers[argparse.ArgumentParser]) -> None:
@@ -169,3 +172,33 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"a whole number of 1 or more, not {value!r}")
     return number
+
+
+def _add_all(benches: SubParsers[argparse.ArgumentParser]) -> None:
+    every = benches.add_parser(
+        "all", help="every benchmark in turn, then docs/benchmarks.md rewritten with the figures"
+    )
+    every.add_argument(
+        "--quick", action="store_true", help="small sizes: a smoke test, figures not to quote"
+    )
+    every.add_argument(
+        "--output",
+        type=Path,
+        default=PROJECT_ROOT / "docs" / "benchmarks.md",
+        help="the page to write (default: docs/benchmarks.md)",
+    )
+    every.add_argument("--config-dir", type=Path, help="use this config folder")
+    _add_postgres_dsn(every)
+    every.set_defaults(func=_all)
+
+
+def _all(args: argparse.Namespace) -> int:
+    from bot.bench.report import FULL, QUICK, render, run_all
+    from bot.faq.evaluation import load_cases
+
+    config_dir = config_dir_of(args)
+    questions = [case.question for case in load_cases(config_dir / EVAL_FILE)]
+    results = run_all(config_dir, questions, QUICK if args.quick else FULL, args.postgres_dsn)
+    args.output.write_text(render(results), encoding="utf-8")
+    print(f"wrote {args.output}")
+    return 0

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.app import redaction
+from bot.app import logs
 from bot.settings import load_settings
 
 if TYPE_CHECKING:
@@ -22,12 +21,7 @@ SubParsers = argparse._SubParsersAction
 def run_async(work: Callable[[Runtime], Awaitable[int]], **runtime_options: Any) -> int:
     """Build the runtime from the environment, run `work` on it, always close it."""
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    redaction.install(settings.secret_values)
-    for chatty in ("alembic", "httpx", "apscheduler"):  # one line per request or job is noise
-        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.root.level))
+    logs.configure(settings)
 
     from bot.app.bootstrap import build_runtime
 

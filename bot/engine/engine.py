@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from bot import log_context
 from bot.domain.conversation import StaleConversation
 from bot.domain.delivery import REPLY
 from bot.domain.roster import Account
@@ -128,7 +129,8 @@ class Engine:
                 replies = [Reply.from_dict(r) for r in existing.replies or []]
                 return Recorded(duplicate=True, answer=await self._answer(uow, msg, replies))
 
-        return await self._with_database_retries(attempt)
+        with log_context.handling_update(msg.update_key):
+            return await self._with_database_retries(attempt)
 
     async def process(self, msg: IncomingMessage, route: ReplyRoute = ReplyRoute.OUTBOX) -> Answer:
         """Handle a recorded update exactly once and return its replies (for an update handled
@@ -170,10 +172,16 @@ class Engine:
 
     async def _process(self, msg: IncomingMessage, route: ReplyRoute) -> HandleResult:
         started = time.monotonic()
-        result = await self._process_in_order(msg, route)
-        if not result.duplicate:
-            HANDLING_SECONDS.labels(msg.channel).observe(time.monotonic() - started)
-            UPDATES.labels(msg.channel, "handled").inc()
+        with log_context.handling_update(msg.update_key):  # also when catching up
+            result = await self._process_in_order(msg, route)
+            if not result.duplicate:
+                seconds = time.monotonic() - started
+                HANDLING_SECONDS.labels(msg.channel).observe(seconds)
+                UPDATES.labels(msg.channel, "handled").inc()
+                # DEBUG: at INFO a line per message would interleave with the console chat.
+                log.debug(
+                    "%s update %s handled in %.0f ms", msg.channel, msg.update_key, seconds * 1000
+                )
         if result.answer.outbox_id is not None and route is ReplyRoute.OUTBOX:
             self._on_queued()
         return result

@@ -9,7 +9,7 @@ staff accounts.
 """
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import (
     APIRouter,
@@ -55,6 +55,7 @@ from bot.staff.schemas import (
     EscalationOut,
     GradeIn,
     MessageOut,
+    Refusal,
     RoleIn,
     StaffIn,
     StaffOut,
@@ -71,6 +72,18 @@ PREFIX = "/api/v1"
 T = TypeVar("T")
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=500)]
+#: The refusals any route may answer, documented in /openapi.json with their shape.
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Refusal, "description": description}
+    for code, description in (
+        (400, "The body cannot be parsed (not JSON, broken multipart)"),
+        (401, "No valid token"),
+        (403, "The role is too low"),
+        (404, "No such object"),
+        (409, "The object's state does not allow it"),
+        (422, "Malformed input, or refused by the rules"),
+    )
+}
 #: Refusal codes of the services → HTTP status; anything not listed is 409 (a state conflict).
 NOT_FOUND = frozenset({"not_found"})
 BAD_INPUT = frozenset(
@@ -120,7 +133,11 @@ async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     reader accepts) made that answer itself fail with a 500: say where and what, not the value."""
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
     detail = [
-        {"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", ""))}
+        {
+            "loc": [str(part) for part in error.get("loc", ())],
+            "msg": str(error.get("msg", "")),
+            "type": str(error.get("type", "")),
+        }
         for error in errors
     ]
     return JSONResponse({"detail": detail}, status.HTTP_422_UNPROCESSABLE_CONTENT)
@@ -143,7 +160,7 @@ async def _conflict(request: Request, exc: Exception) -> JSONResponse:
 
 
 def router(uow_factory: Callable[[], UnitOfWork], services: Services) -> APIRouter:
-    api = APIRouter(prefix=PREFIX)
+    api = APIRouter(prefix=PREFIX, responses=REFUSALS)
     bearer = OAuth2PasswordBearer(tokenUrl=f"{PREFIX}/auth/token", auto_error=False)
     secret = services.settings.secret_key
     clock, texts, rules, tz = services.clock, services.texts, services.rules, services.settings.tz
@@ -202,7 +219,12 @@ def router(uow_factory: Callable[[], UnitOfWork], services: Services) -> APIRout
 
     # --- sign-in --------------------------------------------------------------------------
 
-    @api.post("/auth/token", response_model=Token, tags=["auth"])
+    @api.post(
+        "/auth/token",
+        response_model=Token,
+        tags=["auth"],
+        responses={429: {"model": Refusal, "description": "Too many failed sign-ins"}},
+    )
     async def token(
         request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
     ) -> Token | JSONResponse:

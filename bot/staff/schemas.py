@@ -44,6 +44,23 @@ Note = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_no_nul
 Username = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_no_nul)]
 
 
+class FieldError(BaseModel):
+    """Where a request is malformed and why (never the value sent)."""
+
+    loc: list[str]
+    msg: str
+    type: str
+
+
+class Refusal(BaseModel):
+    """Every 4xx answer: `detail` is a code (`not_found`, `needs_role_admin`, `unknown_stage`,
+    `too_many_attempts`…), or for malformed input the list of what is wrong where; `message`
+    adds words for people."""
+
+    detail: str | list[FieldError]
+    message: str | None = None
+
+
 class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"

@@ -15,6 +15,7 @@ from playwright.async_api import Browser, async_playwright
 from bot.app.bootstrap import Runtime
 from bot.app.http import create_app
 from bot.testing.fake_telegram import FakeTelegram
+from bot.testing.fake_wechat_api import FakeWeChatApi
 
 
 @pytest.fixture
@@ -35,6 +36,14 @@ def fake() -> Iterator[FakeTelegram]:
     server = FakeTelegram().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def wechat_api() -> Iterator[FakeWeChatApi]:
+    """The fake WeChat API (token, media, 客服消息) on loopback, for one test."""
+    api = FakeWeChatApi().start()
+    yield api
+    api.stop()
 
 
 CHROMIUM = "/usr/bin/chromium"

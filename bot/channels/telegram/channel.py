@@ -21,6 +21,7 @@ from telegram import Bot, BotCommand, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
+from bot import log_context
 from bot.channels.telegram.intake import ALLOWED_UPDATES, ChatQueue, Poller
 from bot.channels.telegram.mapping import CHANNEL, pressed_button, to_incoming
 from bot.channels.telegram.pacing import (
@@ -170,7 +171,12 @@ class TelegramChannel:
 
     async def _accept(self, update: Update) -> None:
         """Record the update (EngineUnavailable propagates: do not acknowledge), then queue it.
-        The staff group's updates go to its own handling, never to the owner flows."""
+        The staff group's updates go to its own handling, never to the owner flows. Its log
+        lines, and those of the task handling it, carry its update_id."""
+        with log_context.handling_update(update.update_id):
+            await self._accept_update(update)
+
+    async def _accept_update(self, update: Update) -> None:
         if self.staff_group is not None and self.staff_group.owns(update):
             await self.staff_group.accept(update)
             return

@@ -27,6 +27,7 @@ from fastapi.responses import PlainTextResponse
 from redis.asyncio import Redis
 from starlette.requests import ClientDisconnect
 
+from bot import log_context
 from bot.channels.wechat.api import TooLarge, WeChatApi, WeChatApiError
 from bot.channels.wechat.outbound import Delivery, load_templates
 from bot.channels.wechat.protocol import (
@@ -200,6 +201,12 @@ class WeChatChannel:
             return _refusal(request, exc)
         if msg is None:
             return PlainTextResponse(SUCCESS)
+        with log_context.handling_update(msg.update_key):  # its tasks keep it too
+            return await self._handle(msg, fields, started)
+
+    async def _handle(
+        self, msg: IncomingMessage, fields: dict[str, str], started: float
+    ) -> Response:
         recording = self._spawn(self._record(msg))
         await asyncio.wait({recording}, timeout=RECORD_DEADLINE_SECONDS)
         if not recording.done() or recording.result() is None:
