@@ -75,5 +75,6 @@ def test_updates_arriving_while_postgresql_restarts_are_each_answered_once(
         assert len(inbox) == len(BEFORE) + len(IN_FLIGHT) + len(WHILE_DOWN)
         assert {status for status, _ in inbox} == {"done"}
     output = log.read_text()
+    assert "database unavailable" in output  # the outage was met, and waited out
     assert "Traceback" not in output, output
     assert "Telegram channel stopped" not in output
