@@ -8,7 +8,6 @@ like the shared ones: a missing binary fails the test, it never skips.
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import socket
@@ -43,8 +42,8 @@ def wait_for_port(port: int, within: float = 30.0) -> None:
 
 def _postgres_bin(name: str) -> str:
     """The server's own binaries (Debian's /usr/bin wrappers want a registered cluster)."""
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    path = found[-1] if found else shutil.which(name)
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    path = str(found[-1]) if found else shutil.which(name)
     if path is None:
         raise AssertionError(f"{name} (PostgreSQL server binaries) is needed by the fault tests")
     return path
