@@ -124,6 +124,13 @@ class PrivateRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def pid(self) -> int:
+        """For SIGSTOP/SIGCONT: a server that hangs instead of going away."""
+        if self._process is None:
+            raise AssertionError("redis-server is not running")
+        return self._process.pid
+
     def start(self) -> None:
         self._process = subprocess.Popen(
             [

@@ -26,6 +26,7 @@ from bot.channels.telegram.mapping import CHANNEL, pressed_button, to_incoming
 from bot.channels.telegram.pacing import (
     Pacer,
     RedisBucket,
+    RedisOutage,
     Sleep,
     TelegramLimits,
     shared_bucket,
@@ -89,10 +90,10 @@ class TelegramChannel:
         limits = limits or _limits(settings)
         self._shared: list[RedisBucket] = []
         if settings.redis_url:
-            token = settings.telegram_token
+            token, outage = settings.telegram_token, RedisOutage()
             self._shared = [
-                shared_bucket(settings.redis_url, token, limits),
-                shared_chat_buckets(settings.redis_url, token, limits),
+                shared_bucket(settings.redis_url, token, limits, outage),
+                shared_chat_buckets(settings.redis_url, token, limits, outage),
             ]
         overall, per_chat = self._shared or (None, None)
         pacer = Pacer(limits, sleep, overall=overall, per_chat=per_chat)

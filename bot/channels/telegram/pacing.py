@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+#: The longest a send waits for Redis before pacing alone (a reply must not hang on it).
+REDIS_TIMEOUT_SECONDS = 0.5
 #: How often a full `SendWindow` looks again while all its requests are still unanswered.
 POLL_OPEN_SECONDS = 0.005
 
@@ -144,19 +146,44 @@ class SendWindow:
         self._answered.append(self._clock())
 
 
+class RedisOutage:
+    """One warning when Redis stops answering and one line when it answers again, for all the
+    buckets that share it (not a line per send, nor per bucket)."""
+
+    def __init__(self) -> None:
+        self._down = False
+
+    def failed(self, exc: Exception) -> None:
+        if not self._down:
+            log.warning(
+                "Redis unreachable (REDIS_URL: %s): pacing Telegram sends with this instance's "
+                "own buckets until it is back",
+                type(exc).__name__,
+            )
+        self._down = True
+
+    def answered(self) -> None:
+        if self._down:
+            log.info("Redis reachable again: Telegram pacing is shared through it")
+        self._down = False
+
+
 class RedisBucket:
     """GCRA buckets in Redis under one key prefix; falls back to local buckets while Redis is
     unreachable, so a Redis outage slows nothing down beyond what this instance alone would
-    do."""
+    do. Every call is bounded by the client's timeouts: a hung Redis costs a send at most
+    REDIS_TIMEOUT_SECONDS, then the fallback."""
 
-    def __init__(self, redis: Redis, key: str, rate: float, burst: int) -> None:
+    def __init__(
+        self, redis: Redis, key: str, rate: float, burst: int, outage: RedisOutage | None = None
+    ) -> None:
         self._redis = redis
         self._key = key
         self._interval_us = int(1_000_000 / rate)
         self._burst = burst
         self._script: Any = redis.register_script(_RESERVE_SCRIPT)
         self._fallback = LocalBuckets(rate, burst)
-        self._warned_at = 0.0
+        self._outage = outage or RedisOutage()
 
     async def reserve(self, suffix: str = "") -> float:
         """Take the next slot of the bucket `suffix` names (a chat), or of the one bucket."""
@@ -164,18 +191,13 @@ class RedisBucket:
         try:
             wait_us = await self._script(keys=[key], args=[self._interval_us, self._burst])
         except (RedisError, OSError) as exc:
-            self._warn(exc)
+            self._outage.failed(exc)
             return self._fallback.reserve(key)
+        self._outage.answered()
         return int(wait_us) / 1_000_000
 
     async def close(self) -> None:
         await self._redis.aclose()
-
-    def _warn(self, exc: Exception) -> None:
-        now = time.monotonic()
-        if now - self._warned_at > 60:
-            log.warning("Redis rate bucket unavailable, pacing this instance alone: %s", exc)
-            self._warned_at = now
 
 
 class Pacer:
@@ -222,18 +244,40 @@ class Pacer:
             await self._sleep(seconds)
 
 
-def shared_bucket(redis_url: str, token: str, limits: TelegramLimits) -> RedisBucket:
+def shared_bucket(
+    redis_url: str, token: str, limits: TelegramLimits, outage: RedisOutage | None = None
+) -> RedisBucket:
     """The bot-wide bucket every instance of this bot shares (keyed by the bot's id)."""
     bot_id = token.partition(":")[0]
-    redis = Redis.from_url(redis_url)
-    return RedisBucket(redis, f"telegram:rate:{bot_id}", limits.overall_rate, limits.overall_burst)
+    return RedisBucket(
+        _client(redis_url),
+        f"telegram:rate:{bot_id}",
+        limits.overall_rate,
+        limits.overall_burst,
+        outage,
+    )
 
 
-def shared_chat_buckets(redis_url: str, token: str, limits: TelegramLimits) -> RedisBucket:
+def shared_chat_buckets(
+    redis_url: str, token: str, limits: TelegramLimits, outage: RedisOutage | None = None
+) -> RedisBucket:
     """The per-chat buckets every instance shares: a chat may be answered by one instance and
     pushed to by another at the same moment."""
     bot_id = token.partition(":")[0]
-    redis = Redis.from_url(redis_url)
     return RedisBucket(
-        redis, f"telegram:chat:{bot_id}", limits.per_chat_rate, limits.per_chat_burst
+        _client(redis_url),
+        f"telegram:chat:{bot_id}",
+        limits.per_chat_rate,
+        limits.per_chat_burst,
+        outage,
+    )
+
+
+def _client(redis_url: str) -> Redis:
+    """Bounded waits: without them a Redis that hangs (SIGSTOP, a partition that drops packets)
+    held every send to Telegram forever."""
+    return Redis.from_url(
+        redis_url,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
     )

@@ -1,0 +1,93 @@
+"""Redis lost and back under a polling `python -m bot run` with REDIS_URL: the bot keeps
+answering (pacing falls back to this instance's own buckets, with one log line), and shares
+its buckets through Redis again once Redis answers (one line more).
+
+Lost two ways: killed (connections refused at once) and frozen with SIGSTOP (a hung server or
+a network partition: connections open, nothing answers). A private redis-server on a port of
+its own; the shared one of the other tests is never touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.testing.fake_telegram import TOKEN, FakeTelegram
+from tests.e2e.faults import ask_menu, bot_process, replies_per_user, wait_for_replies
+from tests.e2e.processes import base_env
+from tests.fakes.servers import PrivateRedis
+
+BEFORE = range(7301, 7303)
+KILLED = range(7311, 7314)
+BACK = range(7321, 7323)
+FROZEN = range(7331, 7333)
+LOST_LINE = "Redis unreachable"
+BACK_LINE = "Redis reachable again"
+SCRIPT_COMMANDS = ("cmdstat_evalsha", "cmdstat_eval")
+
+
+@pytest.fixture
+def redis_server() -> Iterator[PrivateRedis]:
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.stop()
+
+
+async def _script_calls(server: PrivateRedis) -> int:
+    """How many times the bot ran its bucket script on this server (the keys themselves
+    expire as soon as the bucket is full again, within a second)."""
+    client = Redis.from_url(server.url)
+    try:
+        stats = await client.info("commandstats")
+    finally:
+        await client.aclose()
+    return sum(int(stats.get(name, {}).get("calls", 0)) for name in SCRIPT_COMMANDS)
+
+
+def test_redis_lost_and_back_the_bot_keeps_answering(
+    tmp_path: Path, fake: FakeTelegram, redis_server: PrivateRedis
+) -> None:
+    env = base_env(
+        tmp_path,
+        REDIS_URL=redis_server.url,
+        TELEGRAM_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=fake.base_url,
+    )
+    log = tmp_path / "bot.log"
+    with bot_process(env, log):
+        ask_menu(fake, BEFORE)
+        wait_for_replies(fake, BEFORE, 1, within=60)
+        per_update = replies_per_user(fake, BEFORE)[BEFORE[0]]
+        assert asyncio.run(_script_calls(redis_server)) > 0  # the buckets live in Redis
+
+        redis_server.stop()
+        ask_menu(fake, KILLED)
+        wait_for_replies(fake, KILLED, per_update, within=30)
+        assert log.read_text().count(LOST_LINE) == 1
+
+        redis_server.start()  # empty, on the same port
+        ask_menu(fake, BACK)
+        wait_for_replies(fake, BACK, per_update, within=30)
+        assert asyncio.run(_script_calls(redis_server)) > 0  # shared through Redis again
+        assert log.read_text().count(BACK_LINE) == 1
+
+        pid = redis_server.pid
+        os.kill(pid, signal.SIGSTOP)  # hung: connections stay open, nothing answers
+        try:
+            ask_menu(fake, FROZEN)
+            wait_for_replies(fake, FROZEN, per_update, within=30)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert log.read_text().count(LOST_LINE) == 2
+
+        got = replies_per_user(fake, [*BEFORE, *KILLED, *BACK, *FROZEN])
+        assert set(got.values()) == {per_update}, got
+    output = log.read_text()
+    assert "Traceback" not in output, output
