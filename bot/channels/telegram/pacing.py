@@ -34,6 +34,8 @@ Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 #: The longest a send waits for Redis before pacing alone (a reply must not hang on it).
 REDIS_TIMEOUT_SECONDS = 0.5
+#: While Redis is down, how long the buckets pace alone before asking it again.
+REDIS_RETRY_SECONDS = 5.0
 #: How often a full `SendWindow` looks again while all its requests are still unanswered.
 POLL_OPEN_SECONDS = 0.005
 
@@ -147,11 +149,18 @@ class SendWindow:
 
 
 class RedisOutage:
-    """One warning when Redis stops answering and one line when it answers again, for all the
-    buckets that share it (not a line per send, nor per bucket)."""
+    """Whether Redis is worth asking, shared by all the buckets of an instance: after a failure
+    they pace alone for REDIS_RETRY_SECONDS before one asks again (a hung Redis would otherwise
+    cost every send a timeout). One warning when it stops answering, one line when it is back.
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self._clock = clock
         self._down = False
+        self._retry_at = 0.0
+
+    def worth_asking(self) -> bool:
+        return not self._down or self._clock() >= self._retry_at
 
     def failed(self, exc: Exception) -> None:
         if not self._down:
@@ -161,6 +170,7 @@ class RedisOutage:
                 type(exc).__name__,
             )
         self._down = True
+        self._retry_at = self._clock() + REDIS_RETRY_SECONDS
 
     def answered(self) -> None:
         if self._down:
@@ -171,8 +181,8 @@ class RedisOutage:
 class RedisBucket:
     """GCRA buckets in Redis under one key prefix; falls back to local buckets while Redis is
     unreachable, so a Redis outage slows nothing down beyond what this instance alone would
-    do. Every call is bounded by the client's timeouts: a hung Redis costs a send at most
-    REDIS_TIMEOUT_SECONDS, then the fallback."""
+    do. A hung Redis costs one send REDIS_TIMEOUT_SECONDS, then `RedisOutage` keeps the
+    buckets local for a while."""
 
     def __init__(
         self, redis: Redis, key: str, rate: float, burst: int, outage: RedisOutage | None = None
@@ -188,6 +198,8 @@ class RedisBucket:
     async def reserve(self, suffix: str = "") -> float:
         """Take the next slot of the bucket `suffix` names (a chat), or of the one bucket."""
         key = f"{self._key}:{suffix}" if suffix else self._key
+        if not self._outage.worth_asking():
+            return self._fallback.reserve(key)
         try:
             wait_us = await self._script(keys=[key], args=[self._interval_us, self._burst])
         except (RedisError, OSError) as exc:
