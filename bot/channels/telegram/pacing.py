@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 #: The longest a send waits for Redis before pacing alone (a reply must not hang on it).
-REDIS_TIMEOUT_SECONDS = 0.5
+REDIS_TIMEOUT_SECONDS = 1.0
 #: While Redis is down, how long the buckets pace alone before asking it again.
 REDIS_RETRY_SECONDS = 5.0
 #: How often a full `SendWindow` looks again while all its requests are still unanswered.
