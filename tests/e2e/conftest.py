@@ -15,6 +15,7 @@ from playwright.async_api import Browser, async_playwright
 from bot.app.bootstrap import Runtime
 from bot.app.http import create_app
 from bot.testing.fake_telegram import FakeTelegram
+from tests.fakes.servers import PrivateRedis
 
 
 @pytest.fixture
@@ -33,6 +34,15 @@ def env(tmp_path: Path) -> dict[str, str]:
 def fake() -> Iterator[FakeTelegram]:
     """The fake Bot API on loopback, in its own thread, for one test."""
     server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[PrivateRedis]:
+    """A redis-server of the test's own, which it may kill or freeze."""
+    server = PrivateRedis()
+    server.start()
     yield server
     server.stop()
 

@@ -13,8 +13,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bot.settings import PROJECT_ROOT
-from bot.testing.fake_telegram import FakeTelegram, text_update
-from tests.e2e.processes import wait_until_healthy
+from bot.testing.fake_telegram import TOKEN, FakeTelegram, text_update
+from tests.e2e.processes import base_env, wait_until_healthy
+
+
+def polling_env(tmp_path: Path, fake: FakeTelegram, **overrides: str) -> dict[str, str]:
+    """A bot polling the fake Bot API, with the dependency under test in `overrides`."""
+    return base_env(
+        tmp_path, TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.base_url, **overrides
+    )
 
 
 @contextmanager
@@ -58,6 +65,17 @@ def wait_for_replies(fake: FakeTelegram, users: Iterable[int], count: int, withi
             raise AssertionError(f"not every owner was answered in time: {got}")
         time.sleep(0.1)
     time.sleep(2.0)
+
+
+def messages_per_menu(fake: FakeTelegram, users: Iterable[int]) -> int:
+    """Ask for the menu from fresh owners while all is well: how many messages one answer
+    takes (the same for each of them, or the test is wrong already)."""
+    users = list(users)
+    ask_menu(fake, users)
+    wait_for_replies(fake, users, 1, within=60)
+    counts = set(replies_per_user(fake, users).values())
+    assert len(counts) == 1, counts
+    return counts.pop()
 
 
 def replies_per_user(fake: FakeTelegram, users: Iterable[int]) -> dict[int, int]:

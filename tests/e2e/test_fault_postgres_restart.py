@@ -15,9 +15,15 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.testing.fake_telegram import TOKEN, FakeTelegram
-from tests.e2e.faults import ask_menu, bot_process, replies_per_user, wait_for_replies
-from tests.e2e.processes import base_env
+from bot.testing.fake_telegram import FakeTelegram
+from tests.e2e.faults import (
+    ask_menu,
+    bot_process,
+    messages_per_menu,
+    polling_env,
+    replies_per_user,
+    wait_for_replies,
+)
 from tests.fakes.servers import PrivatePostgres
 
 BEFORE = range(7001, 7004)
@@ -48,18 +54,10 @@ async def _inbox(server: PrivatePostgres) -> list[tuple[str, str]]:
 def test_updates_arriving_while_postgresql_restarts_are_each_answered_once(
     tmp_path: Path, fake: FakeTelegram, postgres: PrivatePostgres
 ) -> None:
-    env = base_env(
-        tmp_path,
-        DATABASE_URL=postgres.url("bot"),
-        TELEGRAM_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=fake.base_url,
-    )
+    env = polling_env(tmp_path, fake, DATABASE_URL=postgres.url("bot"))
     log = tmp_path / "bot.log"
     with bot_process(env, log):
-        ask_menu(fake, BEFORE)
-        wait_for_replies(fake, BEFORE, 1, within=60)
-        per_update = replies_per_user(fake, BEFORE)[BEFORE[0]]
-        assert set(replies_per_user(fake, BEFORE).values()) == {per_update}
+        per_update = messages_per_menu(fake, BEFORE)
 
         ask_menu(fake, IN_FLIGHT)  # some of these meet the stop half-way
         postgres.stop()

@@ -13,16 +13,20 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from redis.asyncio import Redis
 
 from bot.channels.telegram.pacing import REDIS_RETRY_SECONDS
-from bot.testing.fake_telegram import TOKEN, FakeTelegram
-from tests.e2e.faults import ask_menu, bot_process, replies_per_user, wait_for_replies
-from tests.e2e.processes import base_env
+from bot.testing.fake_telegram import FakeTelegram
+from tests.e2e.faults import (
+    ask_menu,
+    bot_process,
+    messages_per_menu,
+    polling_env,
+    replies_per_user,
+    wait_for_replies,
+)
 from tests.fakes.servers import PrivateRedis
 
 BEFORE = range(7301, 7303)
@@ -33,14 +37,6 @@ LOST_LINE = "Redis unreachable"
 BACK_LINE = "Redis reachable again"
 FROZEN_WITHIN = 8.0
 SCRIPT_COMMANDS = ("cmdstat_evalsha", "cmdstat_eval")
-
-
-@pytest.fixture
-def redis_server() -> Iterator[PrivateRedis]:
-    server = PrivateRedis()
-    server.start()
-    yield server
-    server.stop()
 
 
 async def _script_calls(server: PrivateRedis) -> int:
@@ -64,17 +60,10 @@ def _lines(log: Path) -> tuple[int, int]:
 def test_redis_lost_and_back_the_bot_keeps_answering(
     tmp_path: Path, fake: FakeTelegram, redis_server: PrivateRedis
 ) -> None:
-    env = base_env(
-        tmp_path,
-        REDIS_URL=redis_server.url,
-        TELEGRAM_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=fake.base_url,
-    )
+    env = polling_env(tmp_path, fake, REDIS_URL=redis_server.url)
     log = tmp_path / "bot.log"
     with bot_process(env, log):
-        ask_menu(fake, BEFORE)
-        wait_for_replies(fake, BEFORE, 1, within=60)
-        per_update = replies_per_user(fake, BEFORE)[BEFORE[0]]
+        per_update = messages_per_menu(fake, BEFORE)
         assert asyncio.run(_script_calls(redis_server)) > 0  # the buckets live in Redis
 
         redis_server.stop()

@@ -9,14 +9,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from bot.engine.types import Reply
@@ -34,14 +32,6 @@ OWNERS = range(7401, 7421)
 #: and the load balancer may pick the other instance.
 TWICE = range(7401, 7405)
 _update_ids = itertools.count(900_001)
-
-
-@pytest.fixture
-def redis_server() -> Iterator[PrivateRedis]:
-    server = PrivateRedis()
-    server.start()
-    yield server
-    server.stop()
 
 
 def _deliver(port: str, update: dict[str, object]) -> int:
