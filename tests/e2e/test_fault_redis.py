@@ -35,7 +35,7 @@ BACK = range(7321, 7323)
 FROZEN = range(7331, 7333)
 LOST_LINE = "Redis unreachable"
 BACK_LINE = "Redis reachable again"
-FROZEN_WITHIN = 8.0
+FROZEN_WITHIN = 9.0
 SCRIPT_COMMANDS = ("cmdstat_evalsha", "cmdstat_eval")
 
 

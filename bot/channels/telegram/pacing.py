@@ -17,6 +17,7 @@ against the enforcing fake (docs/benchmarks.md).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import deque
@@ -148,13 +149,20 @@ class SendWindow:
         self._answered.append(self._clock())
 
 
-class RedisOutage:
-    """Whether Redis is worth asking, shared by all the buckets of an instance: after a failure
-    they pace alone for REDIS_RETRY_SECONDS before one asks again (a hung Redis would otherwise
-    cost every send a timeout). One warning when it stops answering, one line when it is back.
-    """
+class RedisLink:
+    """One Redis client for all the buckets of an instance, and whether it is worth asking:
+    after a failure the buckets pace alone for REDIS_RETRY_SECONDS before one asks again (a
+    hung Redis would otherwise cost every send a timeout), and the pooled connections are
+    dropped, so none left over from before an outage fails once more after it. One warning
+    when Redis stops answering, one line when it is back."""
 
-    def __init__(self, clock: Clock = time.monotonic) -> None:
+    def __init__(self, redis_url: str, clock: Clock = time.monotonic) -> None:
+        # Bounded waits: redis-py's default (5 s) made every send wait 10 s while Redis hung.
+        self.client = Redis.from_url(
+            redis_url,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+        )
         self._clock = clock
         self._down = False
         self._retry_at = 0.0
@@ -162,7 +170,7 @@ class RedisOutage:
     def worth_asking(self) -> bool:
         return not self._down or self._clock() >= self._retry_at
 
-    def failed(self, exc: Exception) -> None:
+    async def failed(self, exc: Exception) -> None:
         if not self._down:
             log.warning(
                 "Redis unreachable (REDIS_URL: %s): pacing Telegram sends with this instance's "
@@ -171,45 +179,44 @@ class RedisOutage:
             )
         self._down = True
         self._retry_at = self._clock() + REDIS_RETRY_SECONDS
+        with contextlib.suppress(RedisError, OSError):
+            await self.client.connection_pool.disconnect()
 
     def answered(self) -> None:
         if self._down:
             log.info("Redis reachable again: Telegram pacing is shared through it")
         self._down = False
 
+    async def close(self) -> None:
+        await self.client.aclose()
+
 
 class RedisBucket:
     """GCRA buckets in Redis under one key prefix; falls back to local buckets while Redis is
     unreachable, so a Redis outage slows nothing down beyond what this instance alone would
-    do. A hung Redis costs one send REDIS_TIMEOUT_SECONDS, then `RedisOutage` keeps the
+    do. A hung Redis costs one send REDIS_TIMEOUT_SECONDS, then `RedisLink` keeps the
     buckets local for a while."""
 
-    def __init__(
-        self, redis: Redis, key: str, rate: float, burst: int, outage: RedisOutage | None = None
-    ) -> None:
-        self._redis = redis
+    def __init__(self, link: RedisLink, key: str, rate: float, burst: int) -> None:
+        self._link = link
         self._key = key
         self._interval_us = int(1_000_000 / rate)
         self._burst = burst
-        self._script: Any = redis.register_script(_RESERVE_SCRIPT)
+        self._script: Any = link.client.register_script(_RESERVE_SCRIPT)
         self._fallback = LocalBuckets(rate, burst)
-        self._outage = outage or RedisOutage()
 
     async def reserve(self, suffix: str = "") -> float:
         """Take the next slot of the bucket `suffix` names (a chat), or of the one bucket."""
         key = f"{self._key}:{suffix}" if suffix else self._key
-        if not self._outage.worth_asking():
+        if not self._link.worth_asking():
             return self._fallback.reserve(key)
         try:
             wait_us = await self._script(keys=[key], args=[self._interval_us, self._burst])
         except (RedisError, OSError) as exc:
-            self._outage.failed(exc)
+            await self._link.failed(exc)
             return self._fallback.reserve(key)
-        self._outage.answered()
+        self._link.answered()
         return int(wait_us) / 1_000_000
-
-    async def close(self) -> None:
-        await self._redis.aclose()
 
 
 class Pacer:
@@ -256,40 +263,28 @@ class Pacer:
             await self._sleep(seconds)
 
 
-def shared_bucket(
-    redis_url: str, token: str, limits: TelegramLimits, outage: RedisOutage | None = None
-) -> RedisBucket:
-    """The bot-wide bucket every instance of this bot shares (keyed by the bot's id)."""
+def shared_buckets(redis_url: str, token: str, limits: TelegramLimits) -> SharedBuckets:
+    """The buckets every instance of this bot shares (keyed by the bot's id): the bot-wide
+    one, and the per-chat ones (a chat may be answered by one instance and pushed to by
+    another at the same moment)."""
     bot_id = token.partition(":")[0]
-    return RedisBucket(
-        _client(redis_url),
-        f"telegram:rate:{bot_id}",
-        limits.overall_rate,
-        limits.overall_burst,
-        outage,
+    link = RedisLink(redis_url)
+    return SharedBuckets(
+        link,
+        overall=RedisBucket(
+            link, f"telegram:rate:{bot_id}", limits.overall_rate, limits.overall_burst
+        ),
+        per_chat=RedisBucket(
+            link, f"telegram:chat:{bot_id}", limits.per_chat_rate, limits.per_chat_burst
+        ),
     )
 
 
-def shared_chat_buckets(
-    redis_url: str, token: str, limits: TelegramLimits, outage: RedisOutage | None = None
-) -> RedisBucket:
-    """The per-chat buckets every instance shares: a chat may be answered by one instance and
-    pushed to by another at the same moment."""
-    bot_id = token.partition(":")[0]
-    return RedisBucket(
-        _client(redis_url),
-        f"telegram:chat:{bot_id}",
-        limits.per_chat_rate,
-        limits.per_chat_burst,
-        outage,
-    )
+@dataclass(frozen=True)
+class SharedBuckets:
+    link: RedisLink
+    overall: RedisBucket
+    per_chat: RedisBucket
 
-
-def _client(redis_url: str) -> Redis:
-    """Bounded waits: without them a Redis that hangs (SIGSTOP, a partition that drops packets)
-    held every send to Telegram forever."""
-    return Redis.from_url(
-        redis_url,
-        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        socket_timeout=REDIS_TIMEOUT_SECONDS,
-    )
+    async def close(self) -> None:
+        await self.link.close()
