@@ -136,6 +136,24 @@ def postgres_url(migrated_templates: dict[str, str]) -> str:
     return _async_url(migrated_templates["postgres"])
 
 
+@pytest.fixture
+def empty_postgres() -> Iterator[str]:
+    """A database of its own on the shared server, empty (not migrated), dropped afterwards:
+    for what starts from nothing (instances migrating at once, processes sharing it)."""
+    name = f"bot_empty_{uuid.uuid4().hex[:12]}"
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(POSTGRES_DSN)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    yield _async_url(name)
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 def faq_matcher() -> FaqMatcher:
     return FaqMatcher.from_config(PROJECT_ROOT / "config")

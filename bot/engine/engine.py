@@ -235,7 +235,7 @@ class Engine:
             )
             try:
                 replies = await self.router.route(ctx, state)
-            except (StaleConversation, DatabaseError, OSError):
+            except (StaleConversation, DatabaseError):
                 raise
             except Exception as exc:
                 log.exception("flow failed on update %s", msg.update_key)
@@ -285,7 +285,7 @@ class Engine:
         for attempt in range(DATABASE_RETRIES):
             try:
                 return await operation()
-            except (DatabaseError, OSError) as exc:
+            except DatabaseError as exc:
                 if not is_transient(exc):
                     raise
                 log.warning("database unavailable (attempt %d): %s", attempt + 1, exc)

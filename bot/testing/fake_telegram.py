@@ -3,7 +3,8 @@
 The real PTB `Bot` and our adapter talk to it over HTTP exactly as they would to
 api.telegram.org: POST /bot<token>/<method> with JSON, url-encoded or multipart bodies, and
 GET /file/bot<token>/<path> for downloads. Tests enqueue updates, script failures (429 with
-`retry_after`, 403 for a blocked user, slow methods) and assert on the recorded calls.
+`retry_after`, 403 for a blocked user, 5xx, requests held past the client's timeout, slow
+methods) and assert on the recorded calls.
 
 It runs in a thread of its own with its own event loop, so it serves a bot in any loop or
 thread (tests, the benchmark's PTB `run_polling`), and it is shared by the benchmark
@@ -73,12 +74,16 @@ class Call:
 
 @dataclass
 class Failure:
-    """A scripted error answer; `chat_id` limits it to requests for one chat."""
+    """A scripted error answer; `chat_id` limits it to requests for one chat. `hold` keeps
+    the request that many seconds before answering, without acting on it: a gateway that
+    times out in front of Telegram (504), or, held beyond the client's timeout, a request
+    lost on the way — the client cannot tell it from one that arrived."""
 
     status: int
     description: str
     retry_after: int | None = None
     chat_id: int | None = None
+    hold: float = 0.0
 
 
 #: Methods that send a message, which Telegram's limits count.
@@ -315,6 +320,8 @@ class FakeTelegram:
             method, params, arrived
         )
         if failure is not None:
+            if failure.hold:
+                await self._wait(lambda: self._closing, failure.hold)
             return _error(failure.status, failure.description, failure.retry_after)
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:

@@ -16,6 +16,7 @@ from bot.app.bootstrap import Runtime
 from bot.app.http import create_app
 from bot.testing.fake_telegram import FakeTelegram
 from bot.testing.fake_wechat_api import FakeWeChatApi
+from tests.fakes.servers import PrivateRedis
 
 
 @pytest.fixture
@@ -44,6 +45,15 @@ def wechat_api() -> Iterator[FakeWeChatApi]:
     api = FakeWeChatApi().start()
     yield api
     api.stop()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[PrivateRedis]:
+    """A redis-server of the test's own, which it may kill or freeze."""
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.stop()
 
 
 CHROMIUM = "/usr/bin/chromium"

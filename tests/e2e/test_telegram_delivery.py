@@ -18,8 +18,7 @@ from bot.channels.telegram.pacing import (
     Pacer,
     SendWindow,
     TelegramLimits,
-    shared_bucket,
-    shared_chat_buckets,
+    shared_buckets,
 )
 from bot.channels.telegram.sender import TelegramSender
 from bot.engine.ports import DeliveryError
@@ -110,14 +109,20 @@ async def test_server_errors_are_retried_with_backoff(
     assert sleeps.waits == [0.5, 1.0]
 
 
-async def test_a_timeout_after_sending_is_not_resent(
+async def test_a_timeout_after_sending_is_resent_a_duplicate_at_most(
     fake: FakeTelegram, sleeps: RecordingSleep, tmp_path: Path
 ) -> None:
-    """At most once: the message may already be in the owner's chat."""
+    """At least once: the slow answer may mean the message arrived (then the owner sees it
+    twice) or that the request was lost (then the resend is the only copy)."""
     sender = sender_for(fake, sleeps, tmp_path, read_timeout=0.2)
     fake.delays["sendMessage"] = 0.5
-    await sender.send(str(OWNER), [Reply("maybe delivered")], "en")
-    assert len(fake.calls_to("sendMessage")) == 1
+    with pytest.raises(DeliveryError):  # every attempt timed out: the outbox tries later
+        await sender.send(str(OWNER), [Reply("maybe delivered")], "en")
+    assert len(fake.calls_to("sendMessage")) == 3
+    del fake.delays["sendMessage"]
+    fake.fail("sendMessage", Failure(504, "Gateway Timeout", hold=0.5))  # lost on its way
+    ids = await sender.send(str(OWNER), [Reply("resent")], "en")
+    assert len(ids) == 1 and fake.calls_to("sendMessage")[-1].params["text"] == "resent"
 
 
 async def test_long_text_is_split_at_line_ends_and_buttons_go_last(
@@ -215,9 +220,13 @@ async def test_instances_share_the_overall_bucket_through_redis() -> None:
     """Redis is required like PostgreSQL: without it this fails, it does not skip."""
     limits = TelegramLimits(overall_rate=10, overall_burst=1)
     token = f"{uuid.uuid4().int % 10**9}:test"  # a bucket of its own on the shared server
-    first, second = (shared_bucket(REDIS_URL, token, limits) for _ in range(2))
+    first, second = (shared_buckets(REDIS_URL, token, limits) for _ in range(2))
     try:
-        waits = [await first.reserve(), await second.reserve(), await first.reserve()]
+        waits = [
+            await first.overall.reserve(),
+            await second.overall.reserve(),
+            await first.overall.reserve(),
+        ]
     finally:
         await first.close()
         await second.close()
@@ -226,11 +235,11 @@ async def test_instances_share_the_overall_bucket_through_redis() -> None:
 
 async def test_pacing_goes_on_alone_while_redis_is_down() -> None:
     limits = TelegramLimits(overall_rate=10, overall_burst=1)
-    bucket = shared_bucket("redis://127.0.0.1:9/0", "1:test", limits)
+    buckets = shared_buckets("redis://127.0.0.1:9/0", "1:test", limits)
     try:
-        waits = [await bucket.reserve(), await bucket.reserve()]
+        waits = [await buckets.overall.reserve(), await buckets.overall.reserve()]
     finally:
-        await bucket.close()
+        await buckets.close()
     assert waits == pytest.approx([0, 0.1], abs=0.05)
 
 
@@ -253,9 +262,13 @@ def test_the_send_window_counts_a_request_until_a_second_after_its_answer() -> N
 async def test_instances_share_per_chat_buckets_through_redis() -> None:
     limits = TelegramLimits(per_chat_rate=1, per_chat_burst=1)
     token = f"{uuid.uuid4().int % 10**9}:test"
-    first, second = (shared_chat_buckets(REDIS_URL, token, limits) for _ in range(2))
+    first, second = (shared_buckets(REDIS_URL, token, limits) for _ in range(2))
     try:
-        waits = [await first.reserve("42"), await second.reserve("42"), await second.reserve("7")]
+        waits = [
+            await first.per_chat.reserve("42"),
+            await second.per_chat.reserve("42"),
+            await second.per_chat.reserve("7"),
+        ]
     finally:
         await first.close()
         await second.close()

@@ -4,31 +4,9 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
-
-import asyncpg
-import pytest
 
 from bot.storage.db import create_engine
 from bot.storage.migrate import migrations_current, upgrade
-from tests.conftest import POSTGRES_DSN, _async_url
-
-
-@pytest.fixture
-async def empty_postgres() -> AsyncIterator[str]:
-    name = f"bot_empty_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(POSTGRES_DSN)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield _async_url(name)
-    admin = await asyncpg.connect(POSTGRES_DSN)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 async def test_three_instances_migrating_at_once_all_start(empty_postgres: str) -> None:

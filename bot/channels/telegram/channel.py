@@ -26,11 +26,10 @@ from bot.channels.telegram.intake import ALLOWED_UPDATES, ChatQueue, Poller
 from bot.channels.telegram.mapping import CHANNEL, pressed_button, to_incoming
 from bot.channels.telegram.pacing import (
     Pacer,
-    RedisBucket,
+    SharedBuckets,
     Sleep,
     TelegramLimits,
-    shared_bucket,
-    shared_chat_buckets,
+    shared_buckets,
 )
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.staff_group import StaffGroup
@@ -88,14 +87,11 @@ class TelegramChannel:
             get_updates_request=HTTPXRequest(socket_options=NO_DELAY),
         )
         limits = limits or _limits(settings)
-        self._shared: list[RedisBucket] = []
+        self._shared: SharedBuckets | None = None
         if settings.redis_url:
-            token = settings.telegram_token
-            self._shared = [
-                shared_bucket(settings.redis_url, token, limits),
-                shared_chat_buckets(settings.redis_url, token, limits),
-            ]
-        overall, per_chat = self._shared or (None, None)
+            self._shared = shared_buckets(settings.redis_url, settings.telegram_token, limits)
+        overall = self._shared.overall if self._shared else None
+        per_chat = self._shared.per_chat if self._shared else None
         pacer = Pacer(limits, sleep, overall=overall, per_chat=per_chat)
         texts = engine.texts
         self._sender = TelegramSender(self.bot, pacer, settings.media_dir, texts, sleep)
@@ -155,8 +151,8 @@ class TelegramChannel:
             await asyncio.gather(self._task, return_exceptions=True)
         await self._queue.drain(STOP_GRACE_SECONDS)
         await self._downloads.aclose()
-        for bucket in self._shared:
-            await bucket.close()
+        if self._shared is not None:
+            await self._shared.close()
         await self.bot.shutdown()
 
     # -- receiving ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ against the enforcing fake (docs/benchmarks.md).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import deque
@@ -32,6 +33,10 @@ log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+#: The longest a send waits for Redis before pacing alone (a reply must not hang on it).
+REDIS_TIMEOUT_SECONDS = 1.0
+#: While Redis is down, how long the buckets pace alone before asking it again.
+REDIS_RETRY_SECONDS = 5.0
 #: How often a full `SendWindow` looks again while all its requests are still unanswered.
 POLL_OPEN_SECONDS = 0.005
 
@@ -144,38 +149,74 @@ class SendWindow:
         self._answered.append(self._clock())
 
 
+class RedisLink:
+    """One Redis client for all the buckets of an instance, and whether it is worth asking:
+    after a failure the buckets pace alone for REDIS_RETRY_SECONDS before one asks again (a
+    hung Redis would otherwise cost every send a timeout), and the pooled connections are
+    dropped, so none left over from before an outage fails once more after it. One warning
+    when Redis stops answering, one line when it is back."""
+
+    def __init__(self, redis_url: str, clock: Clock = time.monotonic) -> None:
+        # Bounded waits: redis-py's default (5 s) made every send wait 10 s while Redis hung.
+        self.client = Redis.from_url(
+            redis_url,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+        )
+        self._clock = clock
+        self._down = False
+        self._retry_at = 0.0
+
+    def worth_asking(self) -> bool:
+        return not self._down or self._clock() >= self._retry_at
+
+    async def failed(self, exc: Exception) -> None:
+        if not self._down:
+            log.warning(
+                "Redis unreachable (REDIS_URL: %s): pacing Telegram sends with this instance's "
+                "own buckets until it is back",
+                type(exc).__name__,
+            )
+        self._down = True
+        self._retry_at = self._clock() + REDIS_RETRY_SECONDS
+        with contextlib.suppress(RedisError, OSError):
+            await self.client.connection_pool.disconnect()
+
+    def answered(self) -> None:
+        if self._down:
+            log.info("Redis reachable again: Telegram pacing is shared through it")
+        self._down = False
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
 class RedisBucket:
     """GCRA buckets in Redis under one key prefix; falls back to local buckets while Redis is
     unreachable, so a Redis outage slows nothing down beyond what this instance alone would
-    do."""
+    do. A hung Redis costs one send REDIS_TIMEOUT_SECONDS, then `RedisLink` keeps the
+    buckets local for a while."""
 
-    def __init__(self, redis: Redis, key: str, rate: float, burst: int) -> None:
-        self._redis = redis
+    def __init__(self, link: RedisLink, key: str, rate: float, burst: int) -> None:
+        self._link = link
         self._key = key
         self._interval_us = int(1_000_000 / rate)
         self._burst = burst
-        self._script: Any = redis.register_script(_RESERVE_SCRIPT)
+        self._script: Any = link.client.register_script(_RESERVE_SCRIPT)
         self._fallback = LocalBuckets(rate, burst)
-        self._warned_at = 0.0
 
     async def reserve(self, suffix: str = "") -> float:
         """Take the next slot of the bucket `suffix` names (a chat), or of the one bucket."""
         key = f"{self._key}:{suffix}" if suffix else self._key
+        if not self._link.worth_asking():
+            return self._fallback.reserve(key)
         try:
             wait_us = await self._script(keys=[key], args=[self._interval_us, self._burst])
         except (RedisError, OSError) as exc:
-            self._warn(exc)
+            await self._link.failed(exc)
             return self._fallback.reserve(key)
+        self._link.answered()
         return int(wait_us) / 1_000_000
-
-    async def close(self) -> None:
-        await self._redis.aclose()
-
-    def _warn(self, exc: Exception) -> None:
-        now = time.monotonic()
-        if now - self._warned_at > 60:
-            log.warning("Redis rate bucket unavailable, pacing this instance alone: %s", exc)
-            self._warned_at = now
 
 
 class Pacer:
@@ -222,18 +263,28 @@ class Pacer:
             await self._sleep(seconds)
 
 
-def shared_bucket(redis_url: str, token: str, limits: TelegramLimits) -> RedisBucket:
-    """The bot-wide bucket every instance of this bot shares (keyed by the bot's id)."""
+def shared_buckets(redis_url: str, token: str, limits: TelegramLimits) -> SharedBuckets:
+    """The buckets every instance of this bot shares (keyed by the bot's id): the bot-wide
+    one, and the per-chat ones (a chat may be answered by one instance and pushed to by
+    another at the same moment)."""
     bot_id = token.partition(":")[0]
-    redis = Redis.from_url(redis_url)
-    return RedisBucket(redis, f"telegram:rate:{bot_id}", limits.overall_rate, limits.overall_burst)
-
-
-def shared_chat_buckets(redis_url: str, token: str, limits: TelegramLimits) -> RedisBucket:
-    """The per-chat buckets every instance shares: a chat may be answered by one instance and
-    pushed to by another at the same moment."""
-    bot_id = token.partition(":")[0]
-    redis = Redis.from_url(redis_url)
-    return RedisBucket(
-        redis, f"telegram:chat:{bot_id}", limits.per_chat_rate, limits.per_chat_burst
+    link = RedisLink(redis_url)
+    return SharedBuckets(
+        link,
+        overall=RedisBucket(
+            link, f"telegram:rate:{bot_id}", limits.overall_rate, limits.overall_burst
+        ),
+        per_chat=RedisBucket(
+            link, f"telegram:chat:{bot_id}", limits.per_chat_rate, limits.per_chat_burst
+        ),
     )
+
+
+@dataclass(frozen=True)
+class SharedBuckets:
+    link: RedisLink
+    overall: RedisBucket
+    per_chat: RedisBucket
+
+    async def close(self) -> None:
+        await self.link.close()

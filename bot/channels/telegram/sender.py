@@ -8,9 +8,11 @@ Delivery semantics, chosen deliberately:
 - A request that surely never reached Telegram (connection refused, connect or pool timeout,
   an error status from the server) is retried with backoff: nothing can be duplicated.
 - A request that may have reached Telegram (read/write timeout, connection dropped while
-  waiting for the answer) is NOT resent: at most once. A duplicated "your repair is booked"
-  confuses an owner and cannot be taken back, while a rare lost message is recoverable — the
-  owner sees every ticket's state with "my tickets" and can ask again.
+  waiting for the answer) is resent too: at least once, the engine's promise (issue 19: no
+  reply lost, at most the message in flight duplicated). It used to be dropped (at most once),
+  and a request lost on its way — a timeout Telegram never acted on — lost the owner's answer
+  for good; a rare duplicate of one message is the smaller harm.
+- Retries used up: `DeliveryError`, and the outbox resends the replies not yet delivered later.
 """
 
 from __future__ import annotations
@@ -82,8 +84,7 @@ class TelegramSender:
                         retry_after=exc.retry_after,
                         delivered=Delivered(done, message_ids),
                     ) from exc
-                if sent is not None:
-                    message_ids.append(sent)
+                message_ids.append(sent)
         return message_ids
 
     async def acknowledge_press(self, press: PressedButton) -> None:
@@ -102,8 +103,8 @@ class TelegramSender:
         except TelegramError as exc:
             log.info("removing a pressed keyboard failed: %s", exc)
 
-    async def _deliver(self, chat_id: int, message: Outgoing) -> str | None:
-        """The message id (None when a network error left it unknown whether it arrived)."""
+    async def _deliver(self, chat_id: int, message: Outgoing) -> str:
+        """The message id Telegram gave."""
         try:
             return await self._post_once_more_after_flood(chat_id, message)
         except Forbidden as exc:
@@ -117,7 +118,7 @@ class TelegramSender:
         except TelegramError as exc:
             raise DeliveryError(f"telegram: {exc.message}") from exc
 
-    async def _post_once_more_after_flood(self, chat_id: int, message: Outgoing) -> str | None:
+    async def _post_once_more_after_flood(self, chat_id: int, message: Outgoing) -> str:
         try:
             async with self._pacer.turn(chat_id):
                 return await self._post_with_network_retries(chat_id, message)
@@ -129,21 +130,23 @@ class TelegramSender:
             async with self._pacer.turn(chat_id):
                 return await self._post_with_network_retries(chat_id, message)
 
-    async def _post_with_network_retries(self, chat_id: int, message: Outgoing) -> str | None:
-        for attempt in range(NETWORK_ATTEMPTS):
+    async def _post_with_network_retries(self, chat_id: int, message: Outgoing) -> str:
+        for attempt in range(NETWORK_ATTEMPTS - 1):
             try:
                 return await self._post(chat_id, message)
             except BadRequest:
                 raise
             except NetworkError as exc:
-                if not surely_unsent(exc):
-                    log.warning("chat %s: %s; may have been delivered, not resent", chat_id, exc)
-                    return None
-                if attempt == NETWORK_ATTEMPTS - 1:
-                    raise
-                log.info("chat %s: %s; retrying", chat_id, exc)
+                if surely_unsent(exc):
+                    log.info("chat %s: %s; retrying", chat_id, exc)
+                else:
+                    log.warning(
+                        "chat %s: %s; may have been delivered, resending (a duplicate at most)",
+                        chat_id,
+                        exc,
+                    )
                 await self._sleep(NETWORK_BACKOFF * 2**attempt)
-        return None
+        return await self._post(chat_id, message)
 
     async def _post(self, chat_id: int, message: Outgoing) -> str:
         if message.photo is None:

@@ -191,11 +191,16 @@ class OutboxRepository:
         ]
 
     async def renew(self, item_ids: Sequence[int], worker: str, until: datetime) -> None:
-        """Extend this worker's lease on the rows it is still sending."""
+        """Extend this worker's lease on the rows it is still sending (a row whose outcome
+        was written meanwhile keeps it: a sent row must not look claimed again)."""
         if item_ids:
             await self.session.execute(
                 update(OUTBOX)
-                .where(OUTBOX.c.id.in_(item_ids), OUTBOX.c.claimed_by == worker)
+                .where(
+                    OUTBOX.c.id.in_(item_ids),
+                    OUTBOX.c.claimed_by == worker,
+                    OUTBOX.c.status.in_(OPEN),
+                )
                 .values(claimed_until=until)
             )
 
