@@ -76,6 +76,7 @@ class FaqMatcher:
             ],
             [[self._normaliser.normalise(tag) for tag in e.tags] for e in self._entries],
             self._normaliser.weak,
+            self._normaliser.narrowing,
         )
 
     @classmethod
@@ -127,12 +128,12 @@ class FaqMatcher:
         hits = self._index.search(normalised)
         if not hits:
             return _not_matched(language, 0.0)
-        best = hits[0]
-        if self._is_confident(hits) or self._tells_apart(normalised, hits):
-            entry_id = self._entries[best.entry].id
-            answer = self._answers[best.entry][language]
-            return FaqResult(True, entry_id, _rounded(best.score), answer, False, (), language)
-        return _not_matched(language, best.score, self._suggestions(hits, language))
+        chosen = self._choose(normalised, hits)
+        if chosen is None:
+            return _not_matched(language, hits[0].score, self._suggestions(hits, language))
+        entry_id = self._entries[chosen.entry].id
+        answer = self._answers[chosen.entry][language]
+        return FaqResult(True, entry_id, _rounded(chosen.score), answer, False, (), language)
 
     def answer_for(self, entry_id: str, lang: str) -> str | None:
         """The filled-in answer of an entry (when the owner presses a suggestion)."""
@@ -147,6 +148,42 @@ class FaqMatcher:
         if position is None:
             return None
         return self._entries[position].questions[resolve_language("", lang)][0]
+
+    def _choose(self, normalised: str, hits: Sequence[Scored]) -> Scored | None:
+        """The entry to answer with, or None to ask. A confident wrong answer costs more than a
+        question back, so the best score alone does not decide when the question's own words
+        point elsewhere. Both checks below were calibrated on eval.yaml and tests/faq/tuning.yaml
+        (docs/faq.md)."""
+        if len(hits) < 2:
+            return hits[0] if self._answers_confidently(normalised, hits) else None
+        best, runner_up = hits[0], hits[1]
+        if self._names_only(normalised, runner_up, best):
+            return runner_up if runner_up.score >= self._thresholds.answer else None
+        if self._index.distinctive(normalised, best.entry, runner_up.entry) == 0 and (
+            self._index.narrower(normalised, best.entry, runner_up.entry)
+        ):
+            return self._instead_of_narrower(normalised, hits[1:])
+        return best if self._answers_confidently(normalised, hits) else None
+
+    def _names_only(self, normalised: str, named: Scored, other: Scored) -> bool:
+        """The question uses words central to `named` that `other` never uses (more than a
+        single character's worth), and hardly the reverse: "过保" names the paid-repair entry
+        even when the rest of the question reads like "how do I report a repair"."""
+        theirs = self._index.distinctive(normalised, named.entry, other.entry)
+        mine = self._index.distinctive(normalised, other.entry, named.entry)
+        share = self._thresholds.distinct_share
+        return theirs > self._index.character_weight and mine <= share * theirs
+
+    def _instead_of_narrower(self, normalised: str, rest: Sequence[Scored]) -> Scored | None:
+        """The best entry only matched a sample asking more than the question (see
+        FeatureIndex.narrower): the next entry answers if it is confident among the rest and
+        not narrower itself; else ask."""
+        if len(rest) > 1 and self._index.narrower(normalised, rest[0].entry, rest[1].entry):
+            return None
+        return rest[0] if self._answers_confidently(normalised, rest) else None
+
+    def _answers_confidently(self, normalised: str, hits: Sequence[Scored]) -> bool:
+        return self._is_confident(hits) or self._tells_apart(normalised, hits)
 
     def _is_confident(self, hits: Sequence[Scored]) -> bool:
         """High enough, and clearly ahead of the next entry: two near-equal entries mean "ask"."""

@@ -58,12 +58,15 @@ class SynonymTable:
     """What synonyms.yaml says.
 
     `replacements`: variant → canonical (canonical forms map to themselves); `fillers`: phrases to
-    drop; `weak`: characters that mean little alone, used by the scorer to weigh features.
+    drop; `weak`: characters that mean little alone, used by the scorer to weigh features;
+    `narrowing`: words that turn a topic into a narrower request (may it change, where, to whom),
+    used by the matcher to tell a bare topic from a sample question that asks more.
     """
 
     replacements: Mapping[str, str] = field(default_factory=dict)
     fillers: tuple[str, ...] = ()
     weak: frozenset[str] = frozenset()
+    narrowing: tuple[str, ...] = ()
 
 
 class Normaliser:
@@ -81,6 +84,7 @@ class Normaliser:
         for variant in replacements:
             lengths.setdefault(variant[0], set()).add(len(variant))
         self._lengths = {ch: sorted(sizes, reverse=True) for ch, sizes in lengths.items()}
+        self.narrowing = tuple(n for n in (self.normalise(w) for w in table.narrowing) if n)
 
     def normalise(self, text: str) -> str:
         """Canonical form of a message; empty when nothing meaningful is left."""
@@ -116,7 +120,7 @@ def _whole_word(text: str, start: int, length: int) -> bool:
 
 
 def load_synonyms(path: Path) -> tuple[SynonymTable, list[Issue]]:
-    """Read synonyms.yaml (typos, synonyms, fillers, weak); a missing file means no synonyms."""
+    """Read synonyms.yaml (typos, synonyms, fillers, weak, narrowing); a missing file means none."""
     if not path.exists():
         return SynonymTable(), []
     root, issues = compose_file(path)
@@ -130,7 +134,7 @@ def load_synonyms(path: Path) -> tuple[SynonymTable, list[Issue]]:
     for name, (key_node, value_node) in sections.items():
         if name in ("typos", "synonyms"):
             _read_groups(value_node, path, issues, replacements, origin)
-        elif name not in ("fillers", "weak"):
+        elif name not in ("fillers", "weak", "narrowing"):
             issues.append(Issue(path, key_node.start_mark.line + 1, f"unknown section '{name}'"))
     fillers: list[str] = []
     if "fillers" in sections:
@@ -142,8 +146,16 @@ def load_synonyms(path: Path) -> tuple[SynonymTable, list[Issue]]:
     weak = ""
     if "weak" in sections:
         weak = basic_form(scalar_text(sections["weak"][1], path, issues, "weak") or "")
+    narrowing: list[str] = []
+    if "narrowing" in sections:
+        narrowing = [
+            text for text, _ in text_list(sections["narrowing"][1], path, issues, "narrowing")
+        ]
     _report_chained_canonicals(replacements, origin, path, issues)
-    return SynonymTable(replacements, tuple(fillers), frozenset(weak.replace(" ", ""))), issues
+    table = SynonymTable(
+        replacements, tuple(fillers), frozenset(weak.replace(" ", "")), tuple(narrowing)
+    )
+    return table, issues
 
 
 def _read_groups(

@@ -15,9 +15,9 @@ from bot.faq.normalize import basic_form, compact
 from tests.faq.conftest import CONFIG_DIR
 
 HERE = Path(__file__).resolve().parent
-TOP1_FLOOR = 0.92
+TOP1_FLOOR = 0.94
 DECLINE_FLOOR = 1.0
-MAX_CONFIDENT_WRONG = 4
+MAX_CONFIDENT_WRONG = 1
 
 
 @pytest.fixture(scope="module")

@@ -113,3 +113,15 @@ def test_a_variant_claimed_by_two_groups_is_reported_with_its_line(tmp_path: Pat
     _, issues = load_synonyms(path)
     assert [issue.line for issue in issues] == [3]
     assert "收楼" in issues[0].message
+
+
+def test_narrowing_words_are_read_in_canonical_form_and_bad_items_reported(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "synonyms.yaml"
+    path.write_text(
+        "synonyms:\n  哪里: [哪兒]\nnarrowing: [能, 哪兒, [x], Where]\n", encoding="utf-8"
+    )
+    table, issues = load_synonyms(path)
+    assert Normaliser(table).narrowing == ("能", "哪里", "where")
+    assert [issue.line for issue in issues] == [3]
