@@ -180,14 +180,15 @@ class FeatureIndex:
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored[:limit]
 
-    def distinctive(self, normalised: str, entry: int, other: int) -> float:
+    def distinctive(self, segmented: str, entry: int, other: int) -> float:
         """Weight of the question's words that are central to `entry` (a tag, or in a good
         share of its samples) and that `other` never uses: what tells two close entries apart
-        ("水管" for the pipes entry against the general warranty one)."""
+        ("水管" for the pipes entry against the general warranty one). `segmented`: the question
+        as Normaliser.segment gives it, so a bigram joining two terms is no such word."""
         mine, theirs = self._association[entry], self._association[other]
         return sum(
             self._weights[feature]
-            for feature in features(normalised)
+            for feature in features(segmented)
             if mine.get(feature, 0.0) >= DISTINCTIVE_ASSOCIATION and feature not in theirs
         )
 
@@ -196,14 +197,15 @@ class FeatureIndex:
         """The weight of the rarest single character: evidence that outweighs it names a word."""
         return self._idf(1) * UNIGRAM_WEIGHT
 
-    def narrower(self, normalised: str, entry: int, other: int) -> bool:
+    def narrower(self, segmented: str, entry: int, other: int) -> bool:
         """Whether `entry` matches the question only through samples that ask more than it.
 
-        True when some samples of `entry` contain every feature of the question and each of them
-        adds a narrowing word (synonyms.yaml: narrowing) that the question lacks and `other` never
-        uses: "装修押金" inside "装修押金能退吗" asks for the topic, not whether it may be refunded.
+        True when some samples of `entry` contain every word of the question (`segmented`, as
+        Normaliser.segment gives it) and each of them adds a narrowing word (synonyms.yaml:
+        narrowing) that the question lacks and `other` never uses: "装修押金" inside "装修押金能退吗"
+        asks for the topic, not whether it may be refunded.
         """
-        query = features(normalised)
+        query = features(segmented)
         samples = self._samples[entry]
         containing = [found for found in samples.found if query <= found]
         theirs = self._association[other]

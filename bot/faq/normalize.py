@@ -32,6 +32,9 @@ _ASCII_WORD = re.compile(r"[a-z0-9 ]+")
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 
 _t2s = opencc.OpenCC("t2s")
+# Marks both ends of a replaced term until normalise() or segment() resolves it (basic_form turns
+# every control character into a space, so no message contains it).
+_TERM = "\x02"
 
 
 def detect_language(text: str) -> Language:
@@ -88,9 +91,18 @@ class Normaliser:
 
     def normalise(self, text: str) -> str:
         """Canonical form of a message; empty when nothing meaningful is left."""
-        text = self._replace(_A_NOT_A.sub(r"\1", basic_form(text)))
-        text = _SPACES.sub(" ", text).strip()
+        text = _SPACES.sub(" ", self._marked(text).replace(_TERM, " ")).strip()
         return _SPACE_BY_NON_ASCII.sub("", text)
+
+    def segment(self, text: str) -> str:
+        """The canonical form with a space wherever a known term (typos, synonyms) begins or
+        ends, so no character bigram of it joins two terms: "房本办理" → "产权证 办理", whose "证办"
+        is not a word and must not count as one when telling two entries apart."""
+        text = _SPACE_BY_NON_ASCII.sub("", _SPACES.sub(" ", self._marked(text)).strip())
+        return _SPACES.sub(" ", text.replace(_TERM, " ")).strip()
+
+    def _marked(self, text: str) -> str:
+        return self._replace(_A_NOT_A.sub(r"\1", basic_form(text)))
 
     def _replace(self, text: str) -> str:
         """Longest variant at each position wins (物业管理费 before 管理费); Latin ones whole."""
@@ -101,7 +113,7 @@ class Normaliser:
             for length in self._lengths.get(text[position], ()):
                 variant = text[position : position + length]
                 if variant in self._replacements and _whole_word(text, position, length):
-                    pieces.append(f" {self._replacements[variant]} ")
+                    pieces.append(f"{_TERM}{self._replacements[variant]}{_TERM}")
                     position += length
                     break
             else:

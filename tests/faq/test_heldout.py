@@ -17,7 +17,7 @@ from tests.faq.conftest import CONFIG_DIR
 HERE = Path(__file__).resolve().parent
 TOP1_FLOOR = 0.94
 DECLINE_FLOOR = 1.0
-MAX_CONFIDENT_WRONG = 1
+MAX_CONFIDENT_WRONG = 0
 
 
 @pytest.fixture(scope="module")
