@@ -202,8 +202,8 @@ class FeatureIndex:
 
         True when some samples of `entry` contain every word of the question (`segmented`, as
         Normaliser.segment gives it) and each of them adds a narrowing word (synonyms.yaml:
-        narrowing) that the question lacks and `other` never uses: "装修押金" inside "装修押金能退吗"
-        asks for the topic, not whether it may be refunded.
+        narrowing) that the question lacks and `other` never uses: "装修押金" inside
+        "装修押金能退吗" asks for the topic, not whether it may be refunded.
         """
         query = features(segmented)
         samples = self._samples[entry]
