@@ -1,7 +1,8 @@
 """The frozen held-out FAQ paraphrases (tests/faq/heldout.yaml, issue 17): written from the
 source facts before any tuning and never tuned on. Their figures are a measure, not a target to
 fit; the floors below are today's figures, so a change that makes the FAQ generalise worse fails.
-The issue's top-1 target (>= 95 %) is not reached yet; decline/hand-off (>= 90 %) is."""
+The issue's top-1 target (>= 95 %) is not reached yet; decline/hand-off (>= 90 %) and no
+confident wrong answer are."""
 
 from __future__ import annotations
 
