@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -180,15 +180,15 @@ class FeatureIndex:
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored[:limit]
 
-    def distinctive(self, segmented: str, entry: int, other: int) -> float:
+    def distinctive(self, words: Set[str], entry: int, other: int) -> float:
         """Weight of the question's words that are central to `entry` (a tag, or in a good
         share of its samples) and that `other` never uses: what tells two close entries apart
-        ("水管" for the pipes entry against the general warranty one). `segmented`: the question
-        as Normaliser.segment gives it, so a bigram joining two terms is no such word."""
+        ("水管" for the pipes entry against the general warranty one). `words`: the features of
+        the question as Normaliser.segment gives it, so a bigram joining two terms is no word."""
         mine, theirs = self._association[entry], self._association[other]
         return sum(
             self._weights[feature]
-            for feature in features(segmented)
+            for feature in words
             if mine.get(feature, 0.0) >= DISTINCTIVE_ASSOCIATION and feature not in theirs
         )
 
@@ -197,19 +197,18 @@ class FeatureIndex:
         """The weight of the rarest single character: evidence that outweighs it names a word."""
         return self._idf(1) * UNIGRAM_WEIGHT
 
-    def narrower(self, segmented: str, entry: int, other: int) -> bool:
+    def narrower(self, words: Set[str], entry: int, other: int) -> bool:
         """Whether `entry` matches the question only through samples that ask more than it.
 
-        True when some samples of `entry` contain every word of the question (`segmented`, as
-        Normaliser.segment gives it) and each of them adds a narrowing word (synonyms.yaml:
+        True when some samples of `entry` contain every word of the question (`words`, as for
+        distinctive) and each of them adds a narrowing word (synonyms.yaml:
         narrowing) that the question lacks and `other` never uses: "装修押金" inside
         "装修押金能退吗" asks for the topic, not whether it may be refunded.
         """
-        query = features(segmented)
         samples = self._samples[entry]
-        containing = [found for found in samples.found if query <= found]
+        containing = [found for found in samples.found if words <= found]
         theirs = self._association[other]
-        asks = [w for w in self._narrowing if not w <= query and not w <= theirs.keys()]
+        asks = [w for w in self._narrowing if not w <= words and not w <= theirs.keys()]
         return bool(containing) and all(any(w <= found for w in asks) for found in containing)
 
     def _candidates(self, query: set[str]) -> list[int]:

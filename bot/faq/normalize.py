@@ -91,18 +91,21 @@ class Normaliser:
 
     def normalise(self, text: str) -> str:
         """Canonical form of a message; empty when nothing meaningful is left."""
-        text = _SPACES.sub(" ", self._marked(text).replace(_TERM, " ")).strip()
-        return _SPACE_BY_NON_ASCII.sub("", text)
+        return self.forms(text)[0]
 
     def segment(self, text: str) -> str:
         """The canonical form with a space wherever a known term (typos, synonyms) begins or
-        ends, so no character bigram of it joins two terms: "房本办理" → "产权证 办理", whose "证办"
-        is not a word and must not count as one when telling two entries apart."""
-        text = _SPACE_BY_NON_ASCII.sub("", _SPACES.sub(" ", self._marked(text)).strip())
-        return _SPACES.sub(" ", text.replace(_TERM, " ")).strip()
+        ends, so no character bigram of it joins two terms: "房产证咋办理" → "产权证 怎么 办理",
+        whose "证怎" is not a word and must not count as one when telling two entries apart."""
+        return self.forms(text)[1]
 
-    def _marked(self, text: str) -> str:
-        return self._replace(_A_NOT_A.sub(r"\1", basic_form(text)))
+    def forms(self, text: str) -> tuple[str, str]:
+        """normalise() and segment() of one message, for the price of one."""
+        marked = self._replace(_A_NOT_A.sub(r"\1", basic_form(text)))
+        normalised = _SPACES.sub(" ", marked.replace(_TERM, " ")).strip()
+        kept = _SPACE_BY_NON_ASCII.sub("", _SPACES.sub(" ", marked).strip())
+        segmented = _SPACES.sub(" ", kept.replace(_TERM, " ")).strip()
+        return _SPACE_BY_NON_ASCII.sub("", normalised), segmented
 
     def _replace(self, text: str) -> str:
         """Longest variant at each position wins (物业管理费 before 管理费); Latin ones whole."""
