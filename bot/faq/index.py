@@ -143,6 +143,10 @@ class FeatureIndex:
             _association(per_question, keywords)
             for per_question, keywords in zip(sample_features, entry_keywords, strict=True)
         ]
+        self._central = [
+            frozenset(f for f, share in association.items() if share >= DISTINCTIVE_ASSOCIATION)
+            for association in self._association
+        ]
         self._samples = [
             _EntrySamples.build(samples, per_question, self._total)
             for samples, per_question in zip(entry_samples, sample_features, strict=True)
@@ -185,11 +189,11 @@ class FeatureIndex:
         share of its samples) and that `other` never uses: what tells two close entries apart
         ("水管" for the pipes entry against the general warranty one). `words`: the features of
         the question as Normaliser.segment gives it, so a bigram joining two terms is no word."""
-        mine, theirs = self._association[entry], self._association[other]
+        theirs = self._association[other]
         return sum(
             self._weights[feature]
-            for feature in words
-            if mine.get(feature, 0.0) >= DISTINCTIVE_ASSOCIATION and feature not in theirs
+            for feature in words & self._central[entry]
+            if feature not in theirs
         )
 
     @property
