@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -88,6 +88,7 @@ class _EntrySamples:
     texts: list[str]  # compact normalised forms, for rapidfuzz
     weights: list[float]  # total feature weight of each sample, for Dice
     using: dict[str, list[int]]  # feature → samples that contain it
+    found: list[frozenset[str]]  # the features of each sample
 
     @classmethod
     def build(
@@ -100,7 +101,12 @@ class _EntrySamples:
         for number, found in enumerate(per_question):
             for feature in found:
                 using[feature].append(number)
-        return cls([compact(q) for q in samples], [total(fs) for fs in per_question], dict(using))
+        return cls(
+            [compact(q) for q in samples],
+            [total(fs) for fs in per_question],
+            dict(using),
+            [frozenset(fs) for fs in per_question],
+        )
 
 
 class FeatureIndex:
@@ -111,9 +117,12 @@ class FeatureIndex:
         entry_samples: Sequence[Sequence[str]],
         entry_keywords: Sequence[Sequence[str]],
         weak_chars: frozenset[str] = frozenset(),
+        narrowing: Sequence[str] = (),
     ) -> None:
-        """entry_samples[i] / entry_keywords[i]: normalised questions / tags of entry i."""
+        """entry_samples[i] / entry_keywords[i]: normalised questions / tags of entry i;
+        narrowing: normalised words that make a question narrower than its topic."""
         self._weak = weak_chars
+        self._narrowing = [found for found in map(features, narrowing) if found]
         sample_features = [[features(q) for q in samples] for samples in entry_samples]
         vocab: list[set[str]] = []
         for per_question, keywords in zip(sample_features, entry_keywords, strict=True):
@@ -133,6 +142,10 @@ class FeatureIndex:
         self._association = [
             _association(per_question, keywords)
             for per_question, keywords in zip(sample_features, entry_keywords, strict=True)
+        ]
+        self._central = [
+            frozenset(f for f, share in association.items() if share >= DISTINCTIVE_ASSOCIATION)
+            for association in self._association
         ]
         self._samples = [
             _EntrySamples.build(samples, per_question, self._total)
@@ -171,16 +184,36 @@ class FeatureIndex:
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored[:limit]
 
-    def distinctive(self, normalised: str, entry: int, other: int) -> float:
+    def distinctive(self, words: Set[str], entry: int, other: int) -> float:
         """Weight of the question's words that are central to `entry` (a tag, or in a good
         share of its samples) and that `other` never uses: what tells two close entries apart
-        ("水管" for the pipes entry against the general warranty one)."""
-        mine, theirs = self._association[entry], self._association[other]
+        ("水管" for the pipes entry against the general warranty one). `words`: the features of
+        the question as Normaliser.segment gives it, so a bigram joining two terms is no word."""
+        theirs = self._association[other]
         return sum(
             self._weights[feature]
-            for feature in features(normalised)
-            if mine.get(feature, 0.0) >= DISTINCTIVE_ASSOCIATION and feature not in theirs
+            for feature in words & self._central[entry]
+            if feature not in theirs
         )
+
+    @property
+    def character_weight(self) -> float:
+        """The weight of the rarest single character: evidence that outweighs it names a word."""
+        return self._idf(1) * UNIGRAM_WEIGHT
+
+    def narrower(self, words: Set[str], entry: int, other: int) -> bool:
+        """Whether `entry` matches the question only through samples that ask more than it.
+
+        True when some samples of `entry` contain every word of the question (`words`, as for
+        distinctive) and each of them adds a narrowing word (synonyms.yaml:
+        narrowing) that the question lacks and `other` never uses: "装修押金" inside
+        "装修押金能退吗" asks for the topic, not whether it may be refunded.
+        """
+        samples = self._samples[entry]
+        containing = [found for found in samples.found if words <= found]
+        theirs = self._association[other]
+        asks = [w for w in self._narrowing if not w <= words and not w <= theirs.keys()]
+        return bool(containing) and all(any(w <= found for w in asks) for found in containing)
 
     def _candidates(self, query: set[str]) -> list[int]:
         """Entries sharing the most weight of the question's rarest features.

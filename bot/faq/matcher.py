@@ -7,12 +7,12 @@ trust than an honest "I'm not sure, did you mean…".
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.faq.check import check_entries
-from bot.faq.index import FeatureIndex, Scored
+from bot.faq.index import FeatureIndex, Scored, features
 from bot.faq.intents import Intent, IntentRules, load_intents
 from bot.faq.knowledge import (
     FaqConfigError,
@@ -76,6 +76,7 @@ class FaqMatcher:
             ],
             [[self._normaliser.normalise(tag) for tag in e.tags] for e in self._entries],
             self._normaliser.weak,
+            self._normaliser.narrowing,
         )
 
     @classmethod
@@ -116,7 +117,7 @@ class FaqMatcher:
     def ask(self, text: str, lang: str | None = None) -> FaqResult:
         """Answer, suggest, decline or hand off; lang None → detect (CJK characters → zh)."""
         language = resolve_language(text, lang)
-        normalised = self._normaliser.normalise(text)
+        normalised, segmented = self._normaliser.forms(text)
         if not normalised:
             return _not_matched(language, 0.0)
         intent = self._intents.classify(normalised)
@@ -127,12 +128,12 @@ class FaqMatcher:
         hits = self._index.search(normalised)
         if not hits:
             return _not_matched(language, 0.0)
-        best = hits[0]
-        if self._is_confident(hits) or self._tells_apart(normalised, hits):
-            entry_id = self._entries[best.entry].id
-            answer = self._answers[best.entry][language]
-            return FaqResult(True, entry_id, _rounded(best.score), answer, False, (), language)
-        return _not_matched(language, best.score, self._suggestions(hits, language))
+        chosen = self._choose(frozenset(features(segmented)), hits)
+        if chosen is None:
+            return _not_matched(language, hits[0].score, self._suggestions(hits, language))
+        entry_id = self._entries[chosen.entry].id
+        answer = self._answers[chosen.entry][language]
+        return FaqResult(True, entry_id, _rounded(chosen.score), answer, False, (), language)
 
     def answer_for(self, entry_id: str, lang: str) -> str | None:
         """The filled-in answer of an entry (when the owner presses a suggestion)."""
@@ -148,6 +149,42 @@ class FaqMatcher:
             return None
         return self._entries[position].questions[resolve_language("", lang)][0]
 
+    def _choose(self, words: Set[str], hits: Sequence[Scored]) -> Scored | None:
+        """The entry to answer with, or None to ask. A confident wrong answer costs more than a
+        question back, so the best score alone does not decide when the question's own words
+        point elsewhere. Both checks below were calibrated on eval.yaml and tests/faq/tuning.yaml
+        (docs/faq.md)."""
+        if len(hits) < 2:
+            return hits[0] if self._answers_confidently(words, hits) else None
+        best, runner_up = hits[0], hits[1]
+        if self._names_only(words, runner_up, best):
+            return runner_up if runner_up.score >= self._thresholds.answer else None
+        if self._index.distinctive(words, best.entry, runner_up.entry) == 0 and (
+            self._index.narrower(words, best.entry, runner_up.entry)
+        ):
+            return self._instead_of_narrower(words, hits[1:])
+        return best if self._answers_confidently(words, hits) else None
+
+    def _names_only(self, words: Set[str], named: Scored, other: Scored) -> bool:
+        """The question uses words central to `named` that `other` never uses (more than a
+        single character's worth), and hardly the reverse: "过保" names the paid-repair entry
+        even when the rest of the question reads like "how do I report a repair"."""
+        theirs = self._index.distinctive(words, named.entry, other.entry)
+        mine = self._index.distinctive(words, other.entry, named.entry)
+        share = self._thresholds.distinct_share
+        return theirs > self._index.character_weight and mine <= share * theirs
+
+    def _instead_of_narrower(self, words: Set[str], rest: Sequence[Scored]) -> Scored | None:
+        """The best entry only matched a sample asking more than the question (see
+        FeatureIndex.narrower): the next entry answers if it is confident among the rest and
+        not narrower itself; else ask."""
+        if len(rest) > 1 and self._index.narrower(words, rest[0].entry, rest[1].entry):
+            return None
+        return rest[0] if self._answers_confidently(words, rest) else None
+
+    def _answers_confidently(self, words: Set[str], hits: Sequence[Scored]) -> bool:
+        return self._is_confident(hits) or self._tells_apart(words, hits)
+
     def _is_confident(self, hits: Sequence[Scored]) -> bool:
         """High enough, and clearly ahead of the next entry: two near-equal entries mean "ask"."""
         limits = self._thresholds
@@ -157,15 +194,15 @@ class FaqMatcher:
             return best - runner_up >= limits.sure_lead * best
         return best >= limits.answer and best - runner_up >= limits.lead * best
 
-    def _tells_apart(self, normalised: str, hits: Sequence[Scored]) -> bool:
+    def _tells_apart(self, words: Set[str], hits: Sequence[Scored]) -> bool:
         """A near tie broken by the question's own words: it names what is central to the best
         entry and absent from the runner-up, and hardly the reverse. Calibrated on eval.yaml and
         tests/faq/tuning.yaml (top-1 92.7 → 95.2 %, no new confident wrong answer)."""
         if len(hits) < 2 or hits[0].score < self._thresholds.answer:
             return False
         best, second = hits[0].entry, hits[1].entry
-        mine = self._index.distinctive(normalised, best, second)
-        theirs = self._index.distinctive(normalised, second, best)
+        mine = self._index.distinctive(words, best, second)
+        theirs = self._index.distinctive(words, second, best)
         return mine > 0 and theirs <= self._thresholds.distinct_share * mine
 
     def _suggestions(self, hits: Sequence[Scored], language: Language) -> tuple[FaqSuggestion, ...]:

@@ -32,6 +32,9 @@ _ASCII_WORD = re.compile(r"[a-z0-9 ]+")
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 
 _t2s = opencc.OpenCC("t2s")
+# Marks both ends of a replaced term until normalise() or segment() resolves it (basic_form turns
+# every control character into a space, so no message contains it).
+_TERM = "\x02"
 
 
 def detect_language(text: str) -> Language:
@@ -58,12 +61,15 @@ class SynonymTable:
     """What synonyms.yaml says.
 
     `replacements`: variant → canonical (canonical forms map to themselves); `fillers`: phrases to
-    drop; `weak`: characters that mean little alone, used by the scorer to weigh features.
+    drop; `weak`: characters that mean little alone, used by the scorer to weigh features;
+    `narrowing`: words that turn a topic into a narrower request (may it change, where, to whom),
+    used by the matcher to tell a bare topic from a sample question that asks more.
     """
 
     replacements: Mapping[str, str] = field(default_factory=dict)
     fillers: tuple[str, ...] = ()
     weak: frozenset[str] = frozenset()
+    narrowing: tuple[str, ...] = ()
 
 
 class Normaliser:
@@ -81,12 +87,25 @@ class Normaliser:
         for variant in replacements:
             lengths.setdefault(variant[0], set()).add(len(variant))
         self._lengths = {ch: sorted(sizes, reverse=True) for ch, sizes in lengths.items()}
+        self.narrowing = tuple(n for n in (self.normalise(w) for w in table.narrowing) if n)
 
     def normalise(self, text: str) -> str:
         """Canonical form of a message; empty when nothing meaningful is left."""
-        text = self._replace(_A_NOT_A.sub(r"\1", basic_form(text)))
-        text = _SPACES.sub(" ", text).strip()
-        return _SPACE_BY_NON_ASCII.sub("", text)
+        return self.forms(text)[0]
+
+    def segment(self, text: str) -> str:
+        """The canonical form with a space wherever a known term (typos, synonyms) begins or
+        ends, so no character bigram of it joins two terms: "房产证咋办理" → "产权证 怎么 办理",
+        whose "证怎" is not a word and must not count as one when telling two entries apart."""
+        return self.forms(text)[1]
+
+    def forms(self, text: str) -> tuple[str, str]:
+        """normalise() and segment() of one message, for the price of one."""
+        marked = self._replace(_A_NOT_A.sub(r"\1", basic_form(text)))
+        normalised = _SPACES.sub(" ", marked.replace(_TERM, " ")).strip()
+        kept = _SPACE_BY_NON_ASCII.sub("", _SPACES.sub(" ", marked).strip())
+        segmented = _SPACES.sub(" ", kept.replace(_TERM, " ")).strip()
+        return _SPACE_BY_NON_ASCII.sub("", normalised), segmented
 
     def _replace(self, text: str) -> str:
         """Longest variant at each position wins (物业管理费 before 管理费); Latin ones whole."""
@@ -97,7 +116,7 @@ class Normaliser:
             for length in self._lengths.get(text[position], ()):
                 variant = text[position : position + length]
                 if variant in self._replacements and _whole_word(text, position, length):
-                    pieces.append(f" {self._replacements[variant]} ")
+                    pieces.append(f"{_TERM}{self._replacements[variant]}{_TERM}")
                     position += length
                     break
             else:
@@ -116,7 +135,7 @@ def _whole_word(text: str, start: int, length: int) -> bool:
 
 
 def load_synonyms(path: Path) -> tuple[SynonymTable, list[Issue]]:
-    """Read synonyms.yaml (typos, synonyms, fillers, weak); a missing file means no synonyms."""
+    """Read synonyms.yaml (typos, synonyms, fillers, weak, narrowing); a missing file means none."""
     if not path.exists():
         return SynonymTable(), []
     root, issues = compose_file(path)
@@ -130,7 +149,7 @@ def load_synonyms(path: Path) -> tuple[SynonymTable, list[Issue]]:
     for name, (key_node, value_node) in sections.items():
         if name in ("typos", "synonyms"):
             _read_groups(value_node, path, issues, replacements, origin)
-        elif name not in ("fillers", "weak"):
+        elif name not in ("fillers", "weak", "narrowing"):
             issues.append(Issue(path, key_node.start_mark.line + 1, f"unknown section '{name}'"))
     fillers: list[str] = []
     if "fillers" in sections:
@@ -142,8 +161,16 @@ def load_synonyms(path: Path) -> tuple[SynonymTable, list[Issue]]:
     weak = ""
     if "weak" in sections:
         weak = basic_form(scalar_text(sections["weak"][1], path, issues, "weak") or "")
+    narrowing: list[str] = []
+    if "narrowing" in sections:
+        narrowing = [
+            text for text, _ in text_list(sections["narrowing"][1], path, issues, "narrowing")
+        ]
     _report_chained_canonicals(replacements, origin, path, issues)
-    return SynonymTable(replacements, tuple(fillers), frozenset(weak.replace(" ", ""))), issues
+    table = SynonymTable(
+        replacements, tuple(fillers), frozenset(weak.replace(" ", "")), tuple(narrowing)
+    )
+    return table, issues
 
 
 def _read_groups(

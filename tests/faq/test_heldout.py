@@ -1,7 +1,8 @@
 """The frozen held-out FAQ paraphrases (tests/faq/heldout.yaml, issue 17): written from the
 source facts before any tuning and never tuned on. Their figures are a measure, not a target to
 fit; the floors below are today's figures, so a change that makes the FAQ generalise worse fails.
-The issue's top-1 target (>= 95 %) is not reached yet; decline/hand-off (>= 90 %) is."""
+The issue's top-1 target (>= 95 %) is not reached yet; decline/hand-off (>= 90 %) and no
+confident wrong answer are."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from bot.faq.normalize import basic_form, compact
 from tests.faq.conftest import CONFIG_DIR
 
 HERE = Path(__file__).resolve().parent
-TOP1_FLOOR = 0.92
+TOP1_FLOOR = 0.94
 DECLINE_FLOOR = 1.0
-MAX_CONFIDENT_WRONG = 4
+MAX_CONFIDENT_WRONG = 0
 
 
 @pytest.fixture(scope="module")

@@ -113,3 +113,25 @@ def test_a_variant_claimed_by_two_groups_is_reported_with_its_line(tmp_path: Pat
     _, issues = load_synonyms(path)
     assert [issue.line for issue in issues] == [3]
     assert "收楼" in issues[0].message
+
+
+def test_narrowing_words_are_read_in_canonical_form_and_bad_items_reported(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "synonyms.yaml"
+    path.write_text(
+        "synonyms:\n  哪里: [哪兒]\nnarrowing: [能, 哪兒, [x], Where]\n", encoding="utf-8"
+    )
+    table, issues = load_synonyms(path)
+    assert Normaliser(table).narrowing == ("能", "哪里", "where")
+    assert [issue.line for issue in issues] == [3]
+
+
+def test_segmenting_keeps_the_canonical_form_and_splits_it_between_known_terms(
+    normaliser: Normaliser,
+) -> None:
+    """A bigram joining two terms ("证怎" in 产权证怎么) is no word of the question."""
+    text = "請問，房產證咋辦理？"
+    assert normaliser.normalise(text) == "产权证怎么办理"
+    assert normaliser.segment(text) == "产权证 怎么 办理"
+    assert normaliser.segment("how do I get my title deed") == "how do i get my 产权证"
