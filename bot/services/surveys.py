@@ -188,6 +188,7 @@ class Invitations:
         self, uow: UnitOfWork, survey: Survey, now: datetime, expires_at: datetime, which: str
     ) -> None:
         subject, localized = await _subject(uow, survey)
+        url = self.link(survey.id, expires_at)
         await notify_owners(
             uow,
             self.texts,
@@ -200,10 +201,11 @@ class Invitations:
                 **subject,
                 "count": len(self.rules.questions(survey.kind)),
                 "expires": expires_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M"),
-                "url": self.link(survey.id, expires_at),
+                "url": url,
             },
             localized=localized,
             buttons=[("survey.button_start", f"survey:start:{survey.id}")],
+            link=url,
         )
 
 
