@@ -94,8 +94,9 @@ async def change_ticket_status(
 ) -> Ticket:
     """Validate, record the event (with photos, e.g. after the repair) and queue the owner's
     notification (not with `tell_owner=False`: the caller tells the owner itself, in one
-    message, e.g. a low survey score that reopens the ticket); the caller commits. Completing schedules the satisfaction survey
-    `survey_delay` later (SURVEY_DELAY); the owner's confirmation brings it forward.
+    message, e.g. a low survey score that reopens the ticket); the caller commits.
+    Completing schedules the satisfaction survey `survey_delay` later (SURVEY_DELAY); the
+    owner's confirmation brings it forward.
 
     Raises `IllegalTransition` for a move the lifecycle forbids, `TicketError("not_found")`
     and `TicketError("changed_meanwhile")` when someone else moved it first."""
