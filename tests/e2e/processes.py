@@ -53,15 +53,22 @@ def run_bot(
     )
 
 
-def start_bot(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+def start_bot(*args: str, env: dict[str, str], log: Path | None = None) -> subprocess.Popen[str]:
+    """Output to a pipe read at the end, or to `log` for a long run (a full pipe would block
+    the process's logging, and with it its event loop)."""
+    output = log.open("w") if log is not None else subprocess.PIPE
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", *args],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    finally:
+        if log is not None:
+            output.close()  # type: ignore[union-attr]
 
 
 def wait_until_healthy(env: dict[str, str], process: subprocess.Popen[str]) -> None:
