@@ -25,7 +25,7 @@ from bot.domain.surveys import (
 from bot.domain.tickets import Ticket, TicketStatus
 from bot.i18n import Texts
 from bot.services.notify import notify_owners
-from bot.storage.repositories.surveys import NewSurvey, ReportRow
+from bot.storage.repositories.surveys import CampaignRow, NewSurvey, ReportRow
 from bot.storage.uow import UnitOfWork
 
 #: The survey page of one invitation, signed until the invitation expires.
@@ -123,20 +123,34 @@ class Reach:
 
 @dataclass(frozen=True)
 class CampaignProgress:
-    """A started campaign: invited, sent, answered (and who could not be reached)."""
+    """A started campaign and how far it got: invited, sent, answered (and who could not be
+    reached), from its invitations' statuses."""
 
-    id: int
-    kind: str
-    project: str
-    buildings: tuple[str, ...]
-    due_at: datetime
-    created_by: str
-    invited: int
-    #: Not yet due (or not yet sent).
-    waiting: int
-    sent: int
-    answered: int
-    unreachable: int
+    campaign: CampaignRow
+
+    def _count(self, *statuses: SurveyStatus) -> int:
+        return sum(self.campaign.statuses.get(status, 0) for status in statuses)
+
+    @property
+    def invited(self) -> int:
+        return sum(self.campaign.statuses.values())
+
+    @property
+    def waiting(self) -> int:
+        """Not yet due (or not yet sent)."""
+        return self._count(SurveyStatus.PENDING)
+
+    @property
+    def sent(self) -> int:
+        return self._count(SurveyStatus.OPEN, SurveyStatus.ANSWERED, SurveyStatus.EXPIRED)
+
+    @property
+    def answered(self) -> int:
+        return self._count(SurveyStatus.ANSWERED)
+
+    @property
+    def unreachable(self) -> int:
+        return self._count(SurveyStatus.UNREACHABLE)
 
     @property
     def response_rate(self) -> float | None:
@@ -197,26 +211,7 @@ async def start_campaign(
 
 async def campaign_progress(uow: UnitOfWork, limit: int) -> list[CampaignProgress]:
     """The newest campaigns with how far each got, newest first."""
-    progress = []
-    for row in await uow.surveys.campaigns(limit):
-        count = row.statuses.get
-        answered = count(SurveyStatus.ANSWERED, 0)
-        progress.append(
-            CampaignProgress(
-                id=row.id,
-                kind=row.kind,
-                project=row.project,
-                buildings=row.buildings,
-                due_at=row.due_at,
-                created_by=row.created_by,
-                invited=sum(row.statuses.values()),
-                waiting=count(SurveyStatus.PENDING, 0),
-                sent=count(SurveyStatus.OPEN, 0) + answered + count(SurveyStatus.EXPIRED, 0),
-                answered=answered,
-                unreachable=count(SurveyStatus.UNREACHABLE, 0),
-            )
-        )
-    return progress
+    return [CampaignProgress(row) for row in await uow.surveys.campaigns(limit)]
 
 
 async def _chosen(
