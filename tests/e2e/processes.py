@@ -71,8 +71,10 @@ def start_bot(*args: str, env: dict[str, str], log: Path | None = None) -> subpr
             output.close()  # type: ignore[union-attr]
 
 
-def wait_until_healthy(env: dict[str, str], process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
+def wait_until_healthy(
+    env: dict[str, str], process: subprocess.Popen[str], timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError("the server exited: " + (process.communicate()[0] or ""))
@@ -81,7 +83,7 @@ def wait_until_healthy(env: dict[str, str], process: subprocess.Popen[str]) -> N
             return
         except httpx.HTTPError:
             time.sleep(0.2)
-    raise AssertionError("the server did not answer /healthz within 60 s")
+    raise AssertionError(f"the server did not answer /healthz within {timeout:.0f} s")
 
 
 def output_of_a_healthy_run(env: dict[str, str]) -> str:

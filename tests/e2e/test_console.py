@@ -443,6 +443,6 @@ async def test_a_supervisor_previews_starts_and_follows_a_revisit_after_a_storm(
     await page.screenshot(path=shots / "campaigns.png", full_page=True)
 
     await page.click("header a:has-text('English')")
-    await page.wait_for_selector("h1:has-text('Revisit campaigns')")
+    await page.wait_for_selector("h1:has-text('Revisits')")
     assert "Follow-up after severe weather" in await page.locator("table.campaigns").inner_text()
     await page.screenshot(path=shots / "campaigns_en.png", full_page=True)
