@@ -1,6 +1,7 @@
 """Two `python -m bot run` processes on one PostgreSQL database share the outbox: every message
-goes out exactly once, both deliver, and their pacing is shared (Redis), against the fake Bot API that enforces them (30 a second bot-wide, about one a second
-per chat, 429 with retry_after beyond)."""
+goes out exactly once, both deliver, and their pacing is shared (Redis), against the fake Bot
+API that enforces Telegram's limits (30 a second bot-wide, about one a second per chat, 429
+with retry_after beyond)."""
 
 from __future__ import annotations
 
