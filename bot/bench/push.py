@@ -29,6 +29,7 @@ from bot.app.bootstrap import build_runtime
 from bot.bench.telegram import DatabaseFactory, postgres_database, sqlite_database
 from bot.engine.types import Reply
 from bot.settings import PROJECT_ROOT, load_settings
+from bot.storage.uow import UnitOfWork
 from bot.testing.fake_telegram import FakeTelegram
 
 TELEGRAM_LIMIT = 30
@@ -86,7 +87,7 @@ async def _scenario(name: str, chats: int, database: DatabaseFactory, *, crash: 
     try:
         with tempfile.TemporaryDirectory() as folder:
             await _seed(database_url, Path(folder) / "media", chats)
-            env = _environment(database_url, Path(folder), fake)
+            env = environment(database_url, Path(folder), fake)
             return await _measure(name, chats, fake, env, Path(folder) / "bot.log", crash)
     finally:
         await drop()
@@ -98,29 +99,36 @@ async def _seed(database_url: str, media: Path, chats: int) -> None:
     runtime = build_runtime(
         load_settings(database_url=database_url, media_dir=media), with_channels=False
     )
-    now = datetime.now(UTC)
     try:
         await runtime.upgrade_database()
-        for start in range(0, chats, SEED_BATCH):
-            async with runtime.uow() as uow:
-                for chat in range(start, min(start + SEED_BATCH, chats)):
-                    account = await uow.accounts.touch(
-                        "telegram", str(FIRST_CHAT + chat), language="zh", now=now
-                    )
-                    await uow.outbox.add(
-                        account_id=account.id,
-                        purpose="survey",
-                        idempotency_key=f"bench:{chat}",
-                        replies=[Reply(f"请为维修服务评分 #{chat}").to_dict()],
-                        due_at=now,
-                        now=now,
-                    )
-                await uow.commit()
+        await queue_pushes(runtime.uow, chats, datetime.now(UTC))
     finally:
         await runtime.close()
 
 
-def _environment(database_url: str, folder: Path, fake: FakeTelegram) -> dict[str, str]:
+async def queue_pushes(uow_factory: Callable[[], UnitOfWork], chats: int, now: datetime) -> None:
+    """One Telegram account per chat from FIRST_CHAT on, each with one survey push due `now`
+    (the benchmark's load; the two-process delivery test's too)."""
+    for start in range(0, chats, SEED_BATCH):
+        async with uow_factory() as uow:
+            for chat in range(start, min(start + SEED_BATCH, chats)):
+                account = await uow.accounts.touch(
+                    "telegram", str(FIRST_CHAT + chat), language="zh", now=now
+                )
+                await uow.outbox.add(
+                    account_id=account.id,
+                    purpose="survey",
+                    idempotency_key=f"bench:{chat}",
+                    replies=[Reply(f"请为维修服务评分 #{chat}").to_dict()],
+                    due_at=now,
+                    now=now,
+                )
+            await uow.commit()
+
+
+def environment(database_url: str, folder: Path, fake: FakeTelegram) -> dict[str, str]:
+    """`python -m bot run` delivering to the fake with Telegram pacing on, on a port of its
+    own, no WeChat, no quiet hours."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

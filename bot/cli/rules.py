@@ -1,5 +1,6 @@
 """`python -m bot rules check`: every value in rules.yaml that still awaits the company's sign-off
-(a DEFAULT or a SAMPLE from a source template), with where owners see it.
+(a DEFAULT, a SAMPLE from a source template, or a project's fee not yet signed off), with where
+owners see it.
 
 Owners screenshot what the bot says and hold the company to it; this is the list the company
 signs off before going live. `run` logs its count when ENVIRONMENT=production (bot/app/serve.py).
@@ -25,7 +26,7 @@ def add_commands(commands: SubParsers[argparse.ArgumentParser]) -> None:
     rules = commands.add_parser("rules", help="company rules (config/rules.yaml)")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True)
     check = rules_commands.add_parser(
-        "check", help="list every DEFAULT or SAMPLE value awaiting the company's sign-off"
+        "check", help="list every DEFAULT, SAMPLE or unsigned fee awaiting the company's sign-off"
     )
     check.add_argument(
         "--config-dir", type=Path, help="the config directory (default: the CONFIG_DIR setting)"

@@ -2,8 +2,8 @@
 `config/rules.yaml` (read by `bot.config.load_rules`) and handed to flows and services.
 
 Each domain keeps the meaning of its own section (`BindingLimits`, `RepairRules`,
-`ComplaintRules`, `CertificateRules`, `SurveyRules`); this module only composes them, so a
-mistake anywhere in the file stops start-up instead of a conversation step.
+`ComplaintRules`, `CertificateRules`, `SurveyRules`, `FeeRules`); this module only composes
+them, so a mistake anywhere in the file stops start-up instead of a conversation step.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from bot.domain.binding import BindingLimits
 from bot.domain.certificates import CertificateRules
 from bot.domain.complaints import ComplaintRules
 from bot.domain.errors import ConfigError, whole
+from bot.domain.fees import FeeRules
 from bot.domain.repair import RepairRules
 from bot.domain.service_hours import ServiceHours
 from bot.domain.sign_off import PendingValue, pending_values
@@ -64,6 +65,8 @@ class CompanyRules:
     complaint: ComplaintRules
     certificate: CertificateRules
     survey: SurveyRules
+    #: Each project's fees (none by default: never the sample figures of the sources).
+    fees: FeeRules
     #: Who the deadline watcher's alerts are for (staff_alerts).
     alerts: AlertRules
     #: The largest photo an owner may send (repair.max_photo_bytes).
@@ -79,6 +82,7 @@ class CompanyRules:
             max_photo_bytes = whole(repair, "max_photo_bytes")
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"repair: {exc!r}") from exc
+        fees = FeeRules.from_config(raw.get("fees"))
         return cls(
             company=Company.from_config(section(raw, "company")),
             binding=BindingLimits.from_config(section(raw, "binding")),
@@ -86,9 +90,10 @@ class CompanyRules:
             complaint=ComplaintRules.from_config(section(raw, "complaint")),
             certificate=CertificateRules.from_config(section(raw, "certificate")),
             survey=SurveyRules.from_config(section(raw, "survey")),
+            fees=fees,
             alerts=AlertRules.from_config(section(raw, "staff_alerts")),
             max_photo_bytes=max_photo_bytes,
-            awaiting_sign_off=pending_values(raw),
+            awaiting_sign_off=pending_values(raw) + fees.awaiting_sign_off(),
         )
 
     @property

@@ -1,9 +1,10 @@
 """Values in rules.yaml that still await the company's sign-off.
 
-A value is a DEFAULT (proposed by us, not in any source) or a SAMPLE (copied from a source's
-example or template, e.g. "如每天 8:00 18:00"). Owners hold the company to what the bot says, so
-each such value is listed with where owners see it until the company confirms it and deletes
-its line from the `awaiting_sign_off` section.
+A value is a DEFAULT (proposed by us, not in any source), a SAMPLE (copied from a source's
+example or template, e.g. "如每天 8:00 18:00") or UNSIGNED (a project's fee the company entered,
+bot.domain.fees, until its `signed_off` names who confirmed it). Owners hold the company to
+what the bot says, so each such value is listed with where owners see it until the company
+confirms it and deletes its line from the `awaiting_sign_off` section (or signs the fee off).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from bot.domain.errors import ConfigError
 class Basis(enum.StrEnum):
     DEFAULT = "default"
     SAMPLE = "sample"
+    #: Entered by the company for a project (a fee), not yet signed off.
+    UNSIGNED = "unsigned"
 
 
 @dataclass(frozen=True)

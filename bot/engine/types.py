@@ -83,6 +83,9 @@ class Reply:
     photo_path: str | None = None
     #: Ask the platform for the owner's phone number (Telegram contact button).
     request_contact: bool = False
+    #: The web page this message is about (a survey's own page): where a channel that can
+    #: only send a link (a WeChat template message) leads, one tap instead of two.
+    link: str | None = None
 
     def flat_buttons(self) -> list[Button]:
         return [button for row in self.buttons for button in row]
@@ -93,6 +96,7 @@ class Reply:
             "buttons": [[[b.label, b.data] for b in row] for row in self.buttons],
             "photo_path": self.photo_path,
             "request_contact": self.request_contact,
+            "link": self.link,
         }
 
     @classmethod
@@ -105,6 +109,7 @@ class Reply:
             buttons=rows,
             photo_path=data.get("photo_path"),
             request_contact=bool(data.get("request_contact", False)),
+            link=data.get("link"),
         )
 
 

@@ -11,8 +11,16 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from bot.domain.fees import FEE_IDS
 from bot.faq.intents import load_intents
-from bot.faq.knowledge import LANGUAGES, FaqEntry, load_company, placeholders_in, read_entries
+from bot.faq.knowledge import (
+    FEES_PLACEHOLDER,
+    LANGUAGES,
+    FaqEntry,
+    load_company,
+    placeholders_in,
+    read_entries,
+)
 from bot.faq.normalize import Normaliser, compact, load_synonyms
 from bot.faq.yamlnodes import Issue, display_path
 
@@ -83,29 +91,48 @@ def _duplicate_questions(entries: Sequence[FaqEntry], normaliser: Normaliser) ->
 
 
 def _placeholder_problems(entry: FaqEntry, company: Mapping[str, str]) -> list[Issue]:
-    issues = []
-    for lang, template in entry.answer.items():
-        line = entry.answer_lines[lang]
-        try:
-            names = placeholders_in(template)
-        except ValueError as exc:
-            issues.append(Issue(entry.path, line, f"answer.{lang}: bad braces: {exc}"))
-            continue
-        for name in names:
-            if name not in company:
-                known = ", ".join(sorted(company))
-                issues.append(
-                    Issue(
-                        entry.path,
-                        line,
-                        f"answer.{lang}: unknown placeholder {{{name}}} (company values: {known})",
-                    )
-                )
-        for key, value in company.items():
-            if _is_distinctive(value) and value in template:
-                issues.append(
-                    Issue(entry.path, line, f"answer.{lang}: write {{{key}}} instead of '{value}'")
-                )
+    """Every answer wording names only company values (and a fee answer its `{fees}`), and
+    writes none of them out literally; a fee answer names only fees a project can set."""
+    wordings = [
+        (f"answer.{lang}", text, entry.answer_lines[lang], company)
+        for lang, text in entry.answer.items()
+    ]
+    with_fees = {**company, FEES_PLACEHOLDER: ""}
+    wordings += [
+        (f"answer_with_fees.{lang}", text, entry.line, with_fees)
+        for lang, text in entry.answer_with_fees.items()
+    ]
+    issues = [
+        Issue(entry.path, entry.line, f"fees: unknown fee '{fee}' (known: {', '.join(FEE_IDS)})")
+        for fee in entry.fees
+        if fee not in FEE_IDS
+    ]
+    for where, template, line, known in wordings:
+        issues += _wording_problems(entry, where, template, line, known)
+    return issues
+
+
+def _wording_problems(
+    entry: FaqEntry, where: str, template: str, line: int, known: Mapping[str, str]
+) -> list[Issue]:
+    try:
+        names = placeholders_in(template)
+    except ValueError as exc:
+        return [Issue(entry.path, line, f"{where}: bad braces: {exc}")]
+    issues = [
+        Issue(
+            entry.path,
+            line,
+            f"{where}: unknown placeholder {{{name}}} (company values: {', '.join(sorted(known))})",
+        )
+        for name in names
+        if name not in known
+    ]
+    issues += [
+        Issue(entry.path, line, f"{where}: write {{{key}}} instead of '{value}'")
+        for key, value in known.items()
+        if _is_distinctive(value) and value in template
+    ]
     return issues
 
 

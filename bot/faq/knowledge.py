@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -31,6 +31,11 @@ LANGUAGES: tuple[Language, ...] = ("zh", "en")
 #: Files in config/faq/ that hold matching data, not entries.
 DATA_FILES = frozenset({"synonyms.yaml", "intents.yaml"})
 ENTRY_KEYS = frozenset({"id", "answer", "questions", "tags", "source"})
+#: An answer about fees: `fees` names them (bot.domain.fees.FEE_IDS), `answer_with_fees` is
+#: the answer for an owner whose project has one set, `{fees}` where its figures go.
+FEE_KEYS = frozenset({"fees", "answer_with_fees"})
+#: What stands in an answer for the owner's project's fee figures.
+FEES_PLACEHOLDER = "fees"
 MIN_QUESTIONS: Mapping[Language, int] = {"zh": 3, "en": 1}
 _ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 _SOURCE = re.compile(r"^\d{3}(,\d{3})*$")
@@ -49,6 +54,9 @@ class FaqEntry:
     line: int
     answer_lines: Mapping[Language, int]
     question_lines: Mapping[Language, tuple[int, ...]]
+    #: The fees the answer is about, and its wording when the owner's project sets them.
+    fees: tuple[str, ...] = ()
+    answer_with_fees: Mapping[Language, str] = field(default_factory=dict)
 
 
 class FaqConfigError(Exception):
@@ -89,7 +97,7 @@ def _read_entry(node: yaml.Node, path: Path, issues: list[Issue]) -> FaqEntry | 
         return None
     before = len(issues)
     for key, (key_node, _) in fields.items():
-        if key not in ENTRY_KEYS:
+        if key not in ENTRY_KEYS | FEE_KEYS:
             issues.append(Issue(path, line_of(key_node), f"unknown field '{key}'"))
     for missing in sorted(ENTRY_KEYS - fields.keys()):
         issues.append(Issue(path, line_of(node), f"entry lacks '{missing}'"))
@@ -106,6 +114,7 @@ def _read_entry(node: yaml.Node, path: Path, issues: list[Issue]) -> FaqEntry | 
         issues.append(
             Issue(path, line_of(fields["source"][1]), f"source '{source}' is not like \"000,002\"")
         )
+    fees, answer_with_fees = _read_fee_answer(fields, path, issues)
     if len(issues) > before or entry_id is None or source is None:
         return None
     return FaqEntry(
@@ -118,7 +127,28 @@ def _read_entry(node: yaml.Node, path: Path, issues: list[Issue]) -> FaqEntry | 
         line=line_of(node),
         answer_lines=answer_lines,
         question_lines=question_lines,
+        fees=fees,
+        answer_with_fees=answer_with_fees,
     )
+
+
+def _read_fee_answer(
+    fields: Mapping[str, tuple[yaml.Node, yaml.Node]], path: Path, issues: list[Issue]
+) -> tuple[tuple[str, ...], dict[Language, str]]:
+    """`fees` and `answer_with_fees`, both or neither; each wording has `{fees}`."""
+    present = FEE_KEYS & fields.keys()
+    if not present:
+        return (), {}
+    if present != FEE_KEYS:
+        missing = next(iter(FEE_KEYS - present))
+        issues.append(Issue(path, line_of(fields[next(iter(present))][0]), f"lacks '{missing}'"))
+        return (), {}
+    fees = tuple(text for text, _ in text_list(fields["fees"][1], path, issues, "fees"))
+    answer, lines = _read_answer(fields["answer_with_fees"][1], path, issues)
+    for lang, text in answer.items():
+        if "{" + FEES_PLACEHOLDER + "}" not in text:
+            issues.append(Issue(path, lines[lang], f"answer_with_fees.{lang} lacks {{fees}}"))
+    return fees, answer
 
 
 def _read_answer(
@@ -195,4 +225,14 @@ def render_answers(entry: FaqEntry, company: Mapping[str, str]) -> dict[Language
     return {
         lang: template.format_map(company_values(company, lang))
         for lang, template in entry.answer.items()
+    }
+
+
+def render_fee_answers(entry: FaqEntry, company: Mapping[str, str]) -> dict[Language, str]:
+    """The wordings for an owner whose project sets the fees, company values filled in and
+    `{fees}` left for the figures."""
+    keep = {FEES_PLACEHOLDER: "{" + FEES_PLACEHOLDER + "}"}
+    return {
+        lang: template.format_map(company_values(company, lang) | keep)
+        for lang, template in entry.answer_with_fees.items()
     }

@@ -15,11 +15,13 @@ from bot.faq.check import check_entries
 from bot.faq.index import FeatureIndex, Scored, features
 from bot.faq.intents import Intent, IntentRules, load_intents
 from bot.faq.knowledge import (
+    FEES_PLACEHOLDER,
     FaqConfigError,
     FaqEntry,
     load_company,
     read_entries,
     render_answers,
+    render_fee_answers,
 )
 from bot.faq.normalize import Language, Normaliser, detect_language, load_synonyms
 from bot.faq.types import FaqResult, FaqSuggestion
@@ -69,6 +71,7 @@ class FaqMatcher:
         self.company: Mapping[str, str] = dict(company)
         self._positions = {entry.id: i for i, entry in enumerate(self._entries)}
         self._answers = [render_answers(entry, company) for entry in self._entries]
+        self._fee_answers = [render_fee_answers(entry, company) for entry in self._entries]
         self._index = FeatureIndex(
             [
                 [self._normaliser.normalise(q) for lang in ("zh", "en") for q in e.questions[lang]]
@@ -141,6 +144,16 @@ class FaqMatcher:
         if position is None:
             return None
         return self._answers[position][resolve_language("", lang)]
+
+    def fees_of(self, entry_id: str) -> tuple[str, ...]:
+        """The fees an answer is about (none for most answers)."""
+        position = self._positions.get(entry_id)
+        return () if position is None else self._entries[position].fees
+
+    def answer_with_fees(self, entry_id: str, lang: str, figures: str) -> str:
+        """The answer about fees for an owner whose project sets them, `figures` in place."""
+        wording = self._fee_answers[self._positions[entry_id]][resolve_language("", lang)]
+        return wording.replace("{" + FEES_PLACEHOLDER + "}", figures)
 
     def question_for(self, entry_id: str, lang: str) -> str | None:
         """The entry's first sample question in that language (label of a suggestion button)."""

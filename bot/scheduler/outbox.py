@@ -185,15 +185,9 @@ class OutboxWorker:
         if gateway is None:
             await self._record_failure(item, DeliveryError(f"channel {item.channel} not running"))
             return False
-        push = None
-        if item.purpose != REPLY:
-            push = Push(
-                purpose=item.purpose,
-                last_inbound_at=item.last_inbound_at,
-                link_url=self._link_for(item.id),
-            )
         try:
             replies = [Reply.from_dict(r) for r in item.replies]
+            push = None if item.purpose == REPLY else self._push(item, replies)
             message_ids = await gateway.send(item.user_id, replies, lang=item.language, push=push)
         except DeliveryError as exc:
             await self._record_failure(item, exc)
@@ -208,6 +202,16 @@ class OutboxWorker:
             )
         )
         return True
+
+    def _push(self, item: OutboxItem, replies: list[Reply]) -> Push:
+        """A message the bot starts; a template message leads to the page the message names
+        (a survey's own page), else to the page showing the whole message."""
+        own_page = next((reply.link for reply in replies if reply.link), None)
+        return Push(
+            purpose=item.purpose,
+            last_inbound_at=item.last_inbound_at,
+            link_url=own_page or self._link_for(item.id),
+        )
 
     async def _record_failure(self, item: OutboxItem, error: DeliveryError) -> None:
         log.warning("outbox %s to %s failed: %s", item.id, item.channel, error.reason)

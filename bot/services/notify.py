@@ -28,10 +28,12 @@ async def notify_owners(
     values: Mapping[str, Any] | None = None,
     localized: Mapping[str, str] | None = None,
     buttons: Sequence[tuple[str, str]] = (),
+    link: str | None = None,
 ) -> int:
     """`localized` maps a placeholder to a text key ({"status": "tickets.status_completed"}),
     rendered with `values` too;
-    `buttons` are (label text key, button data). Returns how many outbox rows were queued."""
+    `buttons` are (label text key, button data); `link` is the page the message is about
+    (`Reply.link`). Returns how many outbox rows were queued."""
     queued = 0
     for owner_id in owner_ids:
         for account in await uow.accounts.active_accounts_of_owner(owner_id):
@@ -46,6 +48,7 @@ async def notify_owners(
                 values=values,
                 localized=localized,
                 buttons=buttons,
+                link=link,
             )
     return queued
 
@@ -63,6 +66,7 @@ async def notify_account(
     localized: Mapping[str, str] | None = None,
     buttons: Sequence[tuple[str, str]] = (),
     photo_path: str | None = None,
+    link: str | None = None,
 ) -> int:
     """One chat, not every chat of the owner: a hand-off is a conversation with the account
     that asked (which may not even be bound). Returns 1 when queued, 0 for a repeat."""
@@ -73,7 +77,7 @@ async def notify_account(
     }
     text = texts.get(key, lang, **{**(values or {}), **rendered})
     row = tuple(Button(texts.get(label, lang), data) for label, data in buttons)
-    reply = Reply(text, buttons=(row,) if row else (), photo_path=photo_path)
+    reply = Reply(text, buttons=(row,) if row else (), photo_path=photo_path, link=link)
     return int(
         await uow.outbox.add(
             account_id=account.id,

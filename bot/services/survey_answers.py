@@ -96,7 +96,9 @@ async def _reopen(
     summary: str,
     now: datetime,
 ) -> str:
-    """The ticket's number when it was reopened, "" when it cannot be (closed, or none)."""
+    """The ticket's number when it was reopened, "" when it cannot be (closed, or none).
+    The owner's one message about it is the survey's answer (`Submitted.text`), not also the
+    usual status push."""
     if survey.ticket_id is None:
         return ""
     ticket = await uow.tickets.get(survey.ticket_id)
@@ -111,6 +113,7 @@ async def _reopen(
         texts,
         note=summary,
         survey_delay=settings.survey_delay,
+        tell_owner=False,
     )
     return ticket.number
 

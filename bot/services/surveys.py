@@ -25,7 +25,7 @@ from bot.domain.surveys import (
 from bot.domain.tickets import Ticket, TicketStatus
 from bot.i18n import Texts
 from bot.services.notify import notify_owners
-from bot.storage.repositories.surveys import NewSurvey, ReportRow
+from bot.storage.repositories.surveys import CampaignRow, NewSurvey, ReportRow
 from bot.storage.uow import UnitOfWork
 
 #: The survey page of one invitation, signed until the invitation expires.
@@ -37,7 +37,12 @@ BATCH = 500
 
 
 class SurveyError(Exception):
-    """A campaign staff cannot start as asked; the message says why (for the CLI and console)."""
+    """A campaign staff cannot start as asked; `reason` is a short code (the console's text),
+    `str()` says why in words (the CLI)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 # -- after a repair -----------------------------------------------------------------------------
@@ -103,6 +108,76 @@ class Campaign:
     invited: int
 
 
+@dataclass(frozen=True)
+class Reach:
+    """Who a campaign would invite, before staff start it."""
+
+    #: Invitations: one per owner and home in the chosen buildings.
+    owner_units: int
+    owners: int
+    #: Owners with an active chat account (the others' invitations stay unreachable) …
+    reachable_owners: int
+    #: … and their accounts, each of which gets the push.
+    accounts: int
+
+
+@dataclass(frozen=True)
+class CampaignProgress:
+    """A started campaign and how far it got: invited, sent, answered (and who could not be
+    reached), from its invitations' statuses."""
+
+    campaign: CampaignRow
+
+    def _count(self, *statuses: SurveyStatus) -> int:
+        return sum(self.campaign.statuses.get(status, 0) for status in statuses)
+
+    @property
+    def invited(self) -> int:
+        return sum(self.campaign.statuses.values())
+
+    @property
+    def waiting(self) -> int:
+        """Not yet due (or not yet sent)."""
+        return self._count(SurveyStatus.PENDING)
+
+    @property
+    def sent(self) -> int:
+        return self._count(SurveyStatus.OPEN, SurveyStatus.ANSWERED, SurveyStatus.EXPIRED)
+
+    @property
+    def answered(self) -> int:
+        return self._count(SurveyStatus.ANSWERED)
+
+    @property
+    def unreachable(self) -> int:
+        return self._count(SurveyStatus.UNREACHABLE)
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.answered / self.sent if self.sent else None
+
+
+async def campaign_choices(uow: UnitOfWork) -> dict[str, list[str]]:
+    """Project → building names, as the roster has them."""
+    return await uow.surveys.projects_and_buildings()
+
+
+def campaign_kinds(rules: SurveyRules) -> list[str]:
+    """The question sets a campaign may use (every one but the repair survey's)."""
+    return [kind for kind in rules.kinds if kind != POST_REPAIR]
+
+
+async def preview_campaign(
+    uow: UnitOfWork, rules: SurveyRules, *, kind: str, project: str, buildings: list[str]
+) -> Reach:
+    """What `start_campaign` would invite, checked the same way; nothing is written."""
+    found = await _chosen(uow, rules, kind, project, buildings)
+    pairs = {pair for name in buildings for pair in found[name]}
+    owners = {owner_id for owner_id, _ in pairs}
+    reachable, accounts = await uow.surveys.reach(owners)
+    return Reach(len(pairs), len(owners), reachable, accounts)
+
+
 async def start_campaign(
     uow: UnitOfWork,
     rules: SurveyRules,
@@ -115,15 +190,7 @@ async def start_campaign(
     now: datetime,
 ) -> Campaign:
     """Invite every owner of the chosen buildings, e.g. after a storm; all or nothing."""
-    if kind not in rules.kinds or kind == POST_REPAIR:
-        choices = ", ".join(k for k in rules.kinds if k != POST_REPAIR)
-        raise SurveyError(f"unknown survey kind {kind!r}; choose one of: {choices}")
-    if not buildings:
-        raise SurveyError("name at least one building")
-    found = await uow.surveys.owner_units_in(project, buildings)
-    missing = [name for name in buildings if name not in found]
-    if missing:
-        raise SurveyError(f"project {project!r} has no building {', '.join(missing)}")
+    found = await _chosen(uow, rules, kind, project, buildings)
     campaign_id = await uow.surveys.add_campaign(kind, project, buildings, due_at, by, now)
     invited = 0
     for owner_id, unit_id in (pair for name in buildings for pair in found[name]):
@@ -140,6 +207,30 @@ async def start_campaign(
             now,
         )
     return Campaign(campaign_id, invited)
+
+
+async def campaign_progress(uow: UnitOfWork, limit: int) -> list[CampaignProgress]:
+    """The newest campaigns with how far each got, newest first."""
+    return [CampaignProgress(row) for row in await uow.surveys.campaigns(limit)]
+
+
+async def _chosen(
+    uow: UnitOfWork, rules: SurveyRules, kind: str, project: str, buildings: list[str]
+) -> dict[str, list[tuple[int, int]]]:
+    """Building name → its (owner id, unit id) pairs; SurveyError for an unknown kind, no
+    building or one the project lacks."""
+    if kind not in campaign_kinds(rules):
+        choices = ", ".join(campaign_kinds(rules))
+        raise SurveyError("unknown_kind", f"unknown survey kind {kind!r}; choose one of: {choices}")
+    if not buildings:
+        raise SurveyError("no_buildings", "name at least one building")
+    found = await uow.surveys.owner_units_in(project, buildings)
+    missing = [name for name in buildings if name not in found]
+    if missing:
+        raise SurveyError(
+            "unknown_building", f"project {project!r} has no building {', '.join(missing)}"
+        )
+    return found
 
 
 # -- sending ------------------------------------------------------------------------------------
@@ -188,6 +279,7 @@ class Invitations:
         self, uow: UnitOfWork, survey: Survey, now: datetime, expires_at: datetime, which: str
     ) -> None:
         subject, localized = await _subject(uow, survey)
+        url = self.link(survey.id, expires_at)
         await notify_owners(
             uow,
             self.texts,
@@ -200,10 +292,11 @@ class Invitations:
                 **subject,
                 "count": len(self.rules.questions(survey.kind)),
                 "expires": expires_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M"),
-                "url": self.link(survey.id, expires_at),
+                "url": url,
             },
             localized=localized,
             buttons=[("survey.button_start", f"survey:start:{survey.id}")],
+            link=url,
         )
 
 

@@ -90,10 +90,13 @@ async def change_ticket_status(
     photos: tuple[str, ...] = (),
     *,
     survey_delay: timedelta,
+    tell_owner: bool = True,
 ) -> Ticket:
     """Validate, record the event (with photos, e.g. after the repair) and queue the owner's
-    notification; the caller commits. Completing schedules the satisfaction survey
-    `survey_delay` later (SURVEY_DELAY); the owner's confirmation brings it forward.
+    notification (not with `tell_owner=False`: the caller tells the owner itself, in one
+    message, e.g. a low survey score that reopens the ticket); the caller commits.
+    Completing schedules the satisfaction survey `survey_delay` later (SURVEY_DELAY); the
+    owner's confirmation brings it forward.
 
     Raises `IllegalTransition` for a move the lifecycle forbids, `TicketError("not_found")`
     and `TicketError("changed_meanwhile")` when someone else moved it first."""
@@ -106,7 +109,7 @@ async def change_ticket_status(
     )
     if event_id is None:
         raise TicketError("changed_meanwhile")
-    if actor.kind is not ActorKind.OWNER:
+    if tell_owner and actor.kind is not ActorKind.OWNER:
         await _notify_status(uow, texts, ticket, new_status, event_id, now, note)
     await on_ticket_moved(uow, ticket, new_status, now, now + survey_delay)
     moved = await uow.tickets.get(ticket.id)

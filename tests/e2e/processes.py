@@ -53,19 +53,28 @@ def run_bot(
     )
 
 
-def start_bot(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+def start_bot(*args: str, env: dict[str, str], log: Path | None = None) -> subprocess.Popen[str]:
+    """Output to a pipe read at the end, or to `log` for a long run (a full pipe would block
+    the process's logging, and with it its event loop)."""
+    output = log.open("w") if log is not None else subprocess.PIPE
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", *args],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    finally:
+        if log is not None:
+            output.close()  # type: ignore[union-attr]
 
 
-def wait_until_healthy(env: dict[str, str], process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
+def wait_until_healthy(
+    env: dict[str, str], process: subprocess.Popen[str], timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError("the server exited: " + (process.communicate()[0] or ""))
@@ -74,7 +83,7 @@ def wait_until_healthy(env: dict[str, str], process: subprocess.Popen[str]) -> N
             return
         except httpx.HTTPError:
             time.sleep(0.2)
-    raise AssertionError("the server did not answer /healthz within 60 s")
+    raise AssertionError(f"the server did not answer /healthz within {timeout:.0f} s")
 
 
 def output_of_a_healthy_run(env: dict[str, str]) -> str:

@@ -172,17 +172,46 @@ def test_rules_check_lists_each_unsigned_value_with_where_owners_see_it(
     assert "repair.no_homes" in hotline and "faq:contact_hotline" in hotline
 
 
+def test_rules_check_lists_a_projects_fee_until_it_is_signed_off(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    fees = (
+        "fees:\n"
+        "  翠湖花园:\n"
+        "    renovation_deposit: {amount: '2000', unit: 元/户, source: 《交房通知书》第三条}\n"
+        "    lift: {amount: '30', unit: 元/户/月, source: 收费一览表,\n"
+        "           signed_off: 财务部 2026-11-20}\n"
+    )
+    result = rules_check_with(env, tmp_path, "\nfees: {}\n", "\n" + fees)  # none shipped
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert (
+        "- fees.翠湖花园.renovation_deposit = '2000 元/户 (《交房通知书》第三条)'  [UNSIGNED]"
+        in out
+    )
+    assert "FAQ answers on fees, to owners of 翠湖花园" in out
+    assert "fees.翠湖花园.lift" not in out  # signed off
+
+
 def test_rules_check_refuses_a_sign_off_key_the_file_does_not_have(
     env: dict[str, str], tmp_path: Path
 ) -> None:
+    result = rules_check_with(env, tmp_path, "  company.email:", "  company.e_mail:")
+    assert result.returncode == 2
+    assert "rules.yaml: awaiting_sign_off: company.e_mail" in result.stderr
+
+
+def rules_check_with(
+    env: dict[str, str], tmp_path: Path, old: str, new: str
+) -> subprocess.CompletedProcess[str]:
+    """`rules check` on a copy of the shipped config whose rules.yaml has `old` made `new`."""
     config = tmp_path / "config"
     shutil.copytree(PROJECT_ROOT / "config", config)
     rules = config / "rules.yaml"
     text = rules.read_text(encoding="utf-8")
-    rules.write_text(text.replace("  company.email:", "  company.e_mail:"), encoding="utf-8")
-    result = bot("rules", "check", "--config-dir", str(config), env=env)
-    assert result.returncode == 2
-    assert "rules.yaml: awaiting_sign_off: company.e_mail" in result.stderr
+    assert old in text
+    rules.write_text(text.replace(old, new), encoding="utf-8")
+    return bot("rules", "check", "--config-dir", str(config), env=env)
 
 
 def _wait_for_health(port: int) -> dict[str, object]:

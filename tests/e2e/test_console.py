@@ -384,3 +384,65 @@ async def test_the_dashboard_shows_the_weeks_csat_and_who_scored_low(
     await page.screenshot(path=shots / "dashboard_csat.png", full_page=True)
     await page.goto(f"{base_url}/console/inbox")
     assert "满意度低分" in await page.locator("#rows").inner_text()
+
+
+async def test_a_supervisor_previews_starts_and_follows_a_revisit_after_a_storm(
+    runtime: Runtime, bound_chat: Chat, base_url: str, browser: Browser, shots: Path
+) -> None:
+    await make_staff(runtime, "zhuguan", StaffRole.SUPERVISOR, "主管")
+    await make_staff(runtime, "wangfang", StaffRole.AGENT, "王芳")
+    agent = await signed_in(browser, base_url, "wangfang")
+    await agent.click("header nav a[href='/console/campaigns']")
+    assert await agent.locator(".campaign-form").count() == 0  # agents follow, not start
+    refused = await agent.request.post(
+        f"{base_url}/console/campaigns",
+        form={
+            "csrf": await csrf_of(agent),
+            "project": "翠湖花园",
+            "kind": "weather",
+            "buildings": "1栋",
+        },
+    )
+    assert refused.status == 403
+
+    page = await signed_in(browser, base_url, "zhuguan")
+    await page.click("header nav a[href='/console/campaigns']")
+    assert await page.locator("select[name=project]").input_value() == "翠湖花园"
+    await page.click("button[name=preview]")  # no building chosen: said, nothing started
+    assert "请至少选择一栋楼" in await page.locator(".flash.error").inner_text()
+    await page.check("input[name=buildings][value='1栋']")
+    await page.check("input[name=buildings][value='3栋']")
+    await page.select_option("select[name=kind]", "weather")
+    await page.click("button[name=preview]")
+    reach = await page.locator(".preview").inner_text()
+    # 张伟 (1-0101 and 3-0801, bound) and 李娜 (1-0502, not bound).
+    assert "将邀请 3 户" in reach and "共 2 位业主，其中 1 位已绑定，推送到 1 个聊天账号" in reach
+    assert "另有 1 位业主尚未绑定" in reach
+    async with runtime.uow() as uow:
+        assert await uow.surveys.campaigns(10) == []  # a preview starts nothing
+    await page.screenshot(path=shots / "campaign_preview.png", full_page=True)
+
+    await page.click(".preview button.start")
+    await page.wait_for_selector(".flash.ok")
+    row = page.locator("table.campaigns tbody tr").first
+    assert "恶劣天气后回访" in await row.inner_text() and "1栋、3栋" in await row.inner_text()
+    assert await row.locator("td.invited").inner_text() == "3"
+    assert await row.locator("td.sent").inner_text() == "0"
+
+    assert (await runtime.surveys.send_due())[0] == 2  # 张伟's two homes; 李娜 unreachable
+    [(_, text, buttons), _] = await survey_pushes(runtime)
+    assert "恶劣天气后回访" in text
+    await bound_chat.press(buttons[0])
+    await answer_in_chat(bound_chat, 5, comment="一切正常")
+    await page.reload()
+    row = page.locator("table.campaigns tbody tr").first
+    counts = [await row.locator(f"td.{c}").inner_text() for c in ("sent", "answered")]
+    assert counts == ["2", "1 (50%)"]
+    assert await row.locator("td.unreachable").inner_text() == "1"
+    assert await row.locator("td:nth-child(11)").inner_text() == "staff:zhuguan"
+    await page.screenshot(path=shots / "campaigns.png", full_page=True)
+
+    await page.click("header a:has-text('English')")
+    await page.wait_for_selector("h1:has-text('Revisits')")
+    assert "Follow-up after severe weather" in await page.locator("table.campaigns").inner_text()
+    await page.screenshot(path=shots / "campaigns_en.png", full_page=True)

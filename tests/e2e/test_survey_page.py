@@ -96,7 +96,7 @@ async def test_an_owner_answers_a_revisit_on_the_page_from_the_push_link(
     assert "已经填写过或已过期" in await page.inner_text("main")
     await bound_chat.press(f"survey:start:{row.id}")  # and the chat knows it too
     assert "已经填写过或已过期" in bound_chat.text
-    # The WeChat template message opens the push's own page: its survey link is tappable.
+    # The push's own page (where a message without a page of its own leads) links it too.
     message_page = message_link(base_url, runtime.settings.secret_key, clock)(message_id)
     await page.goto(message_page)
     assert await page.locator(f"a[href='{link}']").count() == 1

@@ -38,6 +38,7 @@ from bot.storage.wechat_tokens import DatabaseTokenStore
 from bot.testing.fake_wechat_api import APP_ID, APP_SECRET, FakeWeChatApi, png_bytes
 from bot.testing.fake_wechat_server import AES_KEY, TOKEN, WeChatServer, message_xml, serving
 from tests.fakes.wechat_harness import make_wechat_channel
+from tests.integration.test_surveys import set_handover, surveys
 from tests.support import Chat, FakeClock
 
 OPENID = "oWeChatOwner0000000000000001"
@@ -441,6 +442,26 @@ async def test_push_beyond_48_hours_is_a_template_message_with_the_link(
     assert call.body["url"] == "https://bot.example/s/1?sig=x"
     assert call.body["template_id"] == "TPL-ID"
     assert call.body["data"]["thing2"]["value"] == "请为本次维修服务评分"
+    assert not wechat.api.calls(CUSTOM)
+
+
+async def test_a_survey_beyond_48_hours_opens_the_survey_page_in_one_tap(
+    wechat: WeChat, demo_codes: dict[str, str], clock: FakeClock
+) -> None:
+    """The template message leads to the survey itself, not to a page with a link on it."""
+    server = wechat.server
+    await server.send(server.event(OPENID, "subscribe", f"qrscene_{demo_codes['张伟']}"))
+    clock.advance(hours=49)
+    await set_handover(wechat.runtime, "1-0101", clock().date() - timedelta(days=31))
+    assert await wechat.runtime.surveys.daily() == 1  # the one-month revisit, queued
+    await wechat.runtime.outbox.run_once()
+    [call] = wechat.api.calls(TEMPLATE)
+    link = httpx.URL(call.body["url"])
+    [survey] = await surveys(wechat.runtime)
+    assert link.path == f"/s/{survey.id}" and link.params["t"]
+    page = await server.client.get(f"{link.path}?{link.query.decode()}")
+    assert page.status_code == 200
+    assert "收房一个月回访" in page.text and "入住以来的居住体验如何" in page.text
     assert not wechat.api.calls(CUSTOM)
 
 

@@ -52,6 +52,17 @@ async def surveys(runtime: Runtime) -> list[Any]:
         return list((await uow.session.execute(query)).all())
 
 
+async def ticket_updates(runtime: Runtime) -> list[str]:
+    """The texts of every ticket-status push queued so far."""
+    async with runtime.uow() as uow:
+        query = (
+            select(OutboxMessage.replies)
+            .where(OutboxMessage.purpose == "ticket_update")
+            .order_by(OutboxMessage.id)
+        )
+        return [replies[0]["text"] for replies in (await uow.session.execute(query)).scalars()]
+
+
 async def completed_ticket(chat: Chat, runtime: Runtime, clock: FakeClock) -> int:
     await submit(chat, "plumbing", "厨房水管漏水")
     [ticket] = await tickets_of(runtime, chat)
@@ -192,10 +203,16 @@ async def test_a_low_score_reopens_the_ticket_with_the_owners_words(
 ) -> None:
     ticket_id = await completed_ticket(bound_chat, runtime, clock)
     await bound_chat.press(f"tickets:fixed:{ticket_id}")
+    updates = await ticket_updates(runtime)
     await answer_in_chat(bound_chat, 4, 2, 4, comment="还是有点渗水")
     [ticket] = await tickets_of(runtime, bound_chat)
     assert ticket.status is TicketStatus.REOPENED
-    assert f"工单 {ticket.number} 已重新打开" in bound_chat.text
+    # One clear message: the answer says what happens next; no "status changed" push too.
+    assert [r.text for r in bound_chat.last] == [
+        f"感谢您的评价。很抱歉这次维修没有让您满意：工单 {ticket.number} 已重新打开，"
+        "客服会重新安排处理，进展会在这里通知您。"
+    ]
+    assert await ticket_updates(runtime) == updates
     async with runtime.uow() as uow:
         last = (await uow.tickets.events(ticket_id))[-1]
     assert last.actor.kind is ActorKind.SYSTEM and last.to_status is TicketStatus.REOPENED

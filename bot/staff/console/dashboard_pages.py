@@ -25,8 +25,6 @@ from bot.storage.uow import UnitOfWork
 DAYS = 14
 #: Where the waiting chart splits the time left, in hours. DEFAULT (not in source).
 WAITING_EDGES_HOURS = (1, 4)
-#: Where the waiting chart splits the time left, in hours. DEFAULT (not in source).
-WAITING_EDGES_HOURS = (1, 4)
 #: The most rows a dashboard reads of each kind.
 MAX_ROWS = 5000
 

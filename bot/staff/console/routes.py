@@ -15,6 +15,7 @@ from bot.engine.context import Services
 from bot.services.staff import TooManyAttempts, authenticate, issue_token
 from bot.staff.console import (
     admin_pages,
+    campaign_pages,
     case_pages,
     dashboard_pages,
     escalation_pages,
@@ -54,6 +55,7 @@ def mount(app: FastAPI, uow_factory: Callable[[], UnitOfWork], services: Service
     app.include_router(case_pages.router(console))
     app.include_router(dashboard_pages.router(console))
     app.include_router(admin_pages.router(console))
+    app.include_router(campaign_pages.router(console))
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
 
     async def on_refusal(request: Request, exc: Exception) -> Response:

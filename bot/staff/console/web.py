@@ -25,6 +25,7 @@ from bot.engine.context import Services
 from bot.engine.ports import MediaError
 from bot.i18n import MissingText
 from bot.services.staff import staff_for_token
+from bot.services.surveys import SurveyError
 from bot.staff.console.session import (
     LANG_COOKIE,
     SESSION_COOKIE,
@@ -49,6 +50,7 @@ REFUSALS = (
     StaffError,
     MediaError,
     StaleConversation,
+    SurveyError,
 )
 #: Content-Security-Policy: our own scripts and styles only, no inline ones, never framed.
 CSP = (

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, distinct, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.surveys import Answer, Occasion, Survey, SurveyStatus
@@ -49,6 +49,20 @@ class HomeOfOwner:
     owner_id: int
     unit_id: int
     handover_date: date
+
+
+@dataclass(frozen=True)
+class CampaignRow:
+    """A campaign and how many of its invitations are in each status."""
+
+    id: int
+    kind: str
+    project: str
+    buildings: tuple[str, ...]
+    due_at: datetime
+    created_by: str
+    created_at: datetime
+    statuses: dict[SurveyStatus, int]
 
 
 @dataclass(frozen=True)
@@ -225,7 +239,9 @@ class SurveyRepository:
             if handover is not None
         ]
 
-    async def owner_units_in(self, project: str, buildings: list[str]) -> dict[str, list[Any]]:
+    async def owner_units_in(
+        self, project: str, buildings: list[str]
+    ) -> dict[str, list[tuple[int, int]]]:
         """Building name → its (owner id, unit id) pairs; a name the roster lacks is absent."""
         query = (
             select(Building.name, OwnerUnit.owner_id, OwnerUnit.unit_id)
@@ -235,12 +251,64 @@ class SurveyRepository:
             .where(Project.name == project, Building.name.in_(buildings))
             .order_by(Building.name, OwnerUnit.id)
         )
-        found: dict[str, list[Any]] = {}
+        found: dict[str, list[tuple[int, int]]] = {}
         for building, owner_id, unit_id in (await self.session.execute(query)).all():
             pairs = found.setdefault(building, [])
             if owner_id is not None:
                 pairs.append((owner_id, unit_id))
         return found
+
+    async def projects_and_buildings(self) -> dict[str, list[str]]:
+        """Project name → its building names, as the roster has them (what campaigns choose
+        from)."""
+        query = (
+            select(Project.name, Building.name)
+            .join(Building, Building.project_id == Project.id)
+            .order_by(Project.name, Building.name)
+        )
+        found: dict[str, list[str]] = {}
+        for project, building in (await self.session.execute(query)).all():
+            found.setdefault(project, []).append(building)
+        return found
+
+    async def reach(self, owner_ids: set[int]) -> tuple[int, int]:
+        """(owners with an active chat account, those accounts): who a push to these owners
+        reaches, and how many messages it is."""
+        if not owner_ids:
+            return 0, 0
+        query = select(
+            func.count(distinct(ChannelAccount.owner_id)), func.count(distinct(ChannelAccount.id))
+        ).where(ChannelAccount.owner_id.in_(owner_ids), ChannelAccount.active.is_(True))
+        owners, accounts = (await self.session.execute(query)).one()
+        return int(owners), int(accounts)
+
+    async def campaigns(self, limit: int) -> list[CampaignRow]:
+        """The newest campaigns, each with its invitations counted by status."""
+        query = select(SurveyCampaign).order_by(SurveyCampaign.id.desc()).limit(limit)
+        rows = list((await self.session.execute(query)).scalars())
+        counts: dict[int, dict[SurveyStatus, int]] = {row.id: {} for row in rows}
+        if rows:
+            tally = (
+                select(SurveyRow.campaign_id, SurveyRow.status, func.count())
+                .where(SurveyRow.campaign_id.in_(counts))
+                .group_by(SurveyRow.campaign_id, SurveyRow.status)
+            )
+            for campaign_id, status, count in (await self.session.execute(tally)).all():
+                if campaign_id is not None:
+                    counts[campaign_id][SurveyStatus(status)] = int(count)
+        return [
+            CampaignRow(
+                id=row.id,
+                kind=row.kind,
+                project=row.project,
+                buildings=tuple(row.buildings),
+                due_at=row.due_at,
+                created_by=row.created_by,
+                created_at=row.created_at,
+                statuses=counts[row.id],
+            )
+            for row in rows
+        ]
 
     async def report_rows(self, since: datetime | None) -> list[ReportRow]:
         """Every invitation that was sent (answered, open, expired) since `since`."""
