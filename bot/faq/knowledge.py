@@ -31,6 +31,8 @@ LANGUAGES: tuple[Language, ...] = ("zh", "en")
 #: Files in config/faq/ that hold matching data, not entries.
 DATA_FILES = frozenset({"synonyms.yaml", "intents.yaml"})
 ENTRY_KEYS = frozenset({"id", "answer", "questions", "tags", "source"})
+#: Fields an entry may leave out.
+OPTIONAL_KEYS = frozenset({"covers"})
 MIN_QUESTIONS: Mapping[Language, int] = {"zh": 3, "en": 1}
 _ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 _SOURCE = re.compile(r"^\d{3}(,\d{3})*$")
@@ -49,6 +51,10 @@ class FaqEntry:
     line: int
     answer_lines: Mapping[Language, int]
     question_lines: Mapping[Language, tuple[int, ...]]
+    #: Ids of the narrower entries whose facts this entry's answer already gives (an overview:
+    #: the warranty periods of every part): a question that names none of their own words is
+    #: answered by this entry instead of asked back (FaqMatcher._overview).
+    covers: tuple[str, ...] = ()
 
 
 class FaqConfigError(Exception):
@@ -89,7 +95,7 @@ def _read_entry(node: yaml.Node, path: Path, issues: list[Issue]) -> FaqEntry | 
         return None
     before = len(issues)
     for key, (key_node, _) in fields.items():
-        if key not in ENTRY_KEYS:
+        if key not in ENTRY_KEYS | OPTIONAL_KEYS:
             issues.append(Issue(path, line_of(key_node), f"unknown field '{key}'"))
     for missing in sorted(ENTRY_KEYS - fields.keys()):
         issues.append(Issue(path, line_of(node), f"entry lacks '{missing}'"))
@@ -102,6 +108,11 @@ def _read_entry(node: yaml.Node, path: Path, issues: list[Issue]) -> FaqEntry | 
     questions, question_lines = _read_questions(fields["questions"][1], path, issues)
     tags = [text for text, _ in text_list(fields["tags"][1], path, issues, "tags")]
     source = scalar_text(fields["source"][1], path, issues, "source")
+    covers = (
+        [text for text, _ in text_list(fields["covers"][1], path, issues, "covers")]
+        if "covers" in fields
+        else []
+    )
     if source is not None and not _SOURCE.match(source.replace(" ", "")):
         issues.append(
             Issue(path, line_of(fields["source"][1]), f"source '{source}' is not like \"000,002\"")
@@ -118,6 +129,7 @@ def _read_entry(node: yaml.Node, path: Path, issues: list[Issue]) -> FaqEntry | 
         line=line_of(node),
         answer_lines=answer_lines,
         question_lines=question_lines,
+        covers=tuple(covers),
     )
 
 
