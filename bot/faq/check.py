@@ -48,9 +48,22 @@ def check_entries(
     """Problems that involve more than one entry, or an entry and the company values."""
     issues = _duplicate_ids(entries)
     issues += _duplicate_questions(entries, normaliser)
+    issues += _unknown_covers(entries)
     for entry in entries:
         issues += _placeholder_problems(entry, company)
     return issues
+
+
+def _unknown_covers(entries: Sequence[FaqEntry]) -> list[Issue]:
+    """An overview must name entries that exist (and not itself), or the matcher could not
+    prefer it over them."""
+    ids = {entry.id for entry in entries}
+    return [
+        Issue(entry.path, entry.line, f"'{entry.id}' covers '{covered}', not another entry")
+        for entry in entries
+        for covered in entry.covers
+        if covered not in ids or covered == entry.id
+    ]
 
 
 def _duplicate_ids(entries: Sequence[FaqEntry]) -> list[Issue]:

@@ -196,6 +196,13 @@ class FeatureIndex:
             if feature not in theirs
         )
 
+    def uses_apart(self, words: Set[str], entry: int, other: int) -> float:
+        """Weight of the question's words that `entry` uses at all (central or not) and `other`
+        never uses: even a part one sample of `entry` mentions ("承重墙") sets it apart from an
+        overview of the topic."""
+        mine, theirs = self._association[entry], self._association[other]
+        return sum(self._weights[f] for f in words if f in mine and f not in theirs)
+
     @property
     def character_weight(self) -> float:
         """The weight of the rarest single character: evidence that outweighs it names a word."""

@@ -36,6 +36,8 @@ ENTRY_KEYS = frozenset({"id", "answer", "questions", "tags", "source"})
 FEE_KEYS = frozenset({"fees", "answer_with_fees"})
 #: What stands in an answer for the owner's project's fee figures.
 FEES_PLACEHOLDER = "fees"
+#: Fields an entry may leave out.
+OPTIONAL_KEYS = FEE_KEYS | {"covers"}
 MIN_QUESTIONS: Mapping[Language, int] = {"zh": 3, "en": 1}
 _ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 _SOURCE = re.compile(r"^\d{3}(,\d{3})*$")
@@ -57,6 +59,10 @@ class FaqEntry:
     #: The fees the answer is about, and its wording when the owner's project sets them.
     fees: tuple[str, ...] = ()
     answer_with_fees: Mapping[Language, str] = field(default_factory=dict)
+    #: Ids of the narrower entries whose facts this entry's answer already gives (an overview:
+    #: the warranty periods of every part): a question that names none of their own words is
+    #: answered by this entry instead of asked back (FaqMatcher._overview).
+    covers: tuple[str, ...] = ()
 
 
 class FaqConfigError(Exception):
@@ -97,7 +103,7 @@ def _read_entry(node: yaml.Node, path: Path, issues: list[Issue]) -> FaqEntry | 
         return None
     before = len(issues)
     for key, (key_node, _) in fields.items():
-        if key not in ENTRY_KEYS | FEE_KEYS:
+        if key not in ENTRY_KEYS | OPTIONAL_KEYS:
             issues.append(Issue(path, line_of(key_node), f"unknown field '{key}'"))
     for missing in sorted(ENTRY_KEYS - fields.keys()):
         issues.append(Issue(path, line_of(node), f"entry lacks '{missing}'"))
@@ -110,6 +116,11 @@ def _read_entry(node: yaml.Node, path: Path, issues: list[Issue]) -> FaqEntry | 
     questions, question_lines = _read_questions(fields["questions"][1], path, issues)
     tags = [text for text, _ in text_list(fields["tags"][1], path, issues, "tags")]
     source = scalar_text(fields["source"][1], path, issues, "source")
+    covers = (
+        [text for text, _ in text_list(fields["covers"][1], path, issues, "covers")]
+        if "covers" in fields
+        else []
+    )
     if source is not None and not _SOURCE.match(source.replace(" ", "")):
         issues.append(
             Issue(path, line_of(fields["source"][1]), f"source '{source}' is not like \"000,002\"")
@@ -129,6 +140,7 @@ def _read_entry(node: yaml.Node, path: Path, issues: list[Issue]) -> FaqEntry | 
         question_lines=question_lines,
         fees=fees,
         answer_with_fees=answer_with_fees,
+        covers=tuple(covers),
     )
 
 

@@ -70,6 +70,10 @@ class FaqMatcher:
         self._thresholds = thresholds or Thresholds()
         self.company: Mapping[str, str] = dict(company)
         self._positions = {entry.id: i for i, entry in enumerate(self._entries)}
+        self._covers = [
+            frozenset(self._positions[c] for c in entry.covers if c in self._positions)
+            for entry in self._entries
+        ]
         self._answers = [render_answers(entry, company) for entry in self._entries]
         self._fee_answers = [render_fee_answers(entry, company) for entry in self._entries]
         self._index = FeatureIndex(
@@ -172,6 +176,9 @@ class FaqMatcher:
         best, runner_up = hits[0], hits[1]
         if self._names_only(words, runner_up, best):
             return runner_up if runner_up.score >= self._thresholds.answer else None
+        overview = self._overview(words, best, runner_up)
+        if overview is not None:
+            return overview if overview.score >= self._thresholds.answer else None
         if self._index.distinctive(words, best.entry, runner_up.entry) == 0 and (
             self._index.narrower(words, best.entry, runner_up.entry)
         ):
@@ -186,6 +193,18 @@ class FaqMatcher:
         mine = self._index.distinctive(words, other.entry, named.entry)
         share = self._thresholds.distinct_share
         return theirs > self._index.character_weight and mine <= share * theirs
+
+    def _overview(self, words: Set[str], best: Scored, runner_up: Scored) -> Scored | None:
+        """Of two close entries where one is the overview of the other (FaqEntry.covers), the
+        overview, when the question uses no word of the narrower entry that the overview never
+        uses: "保修几年" names the topic and no part, so the periods of every part answer it
+        rather than a question back between them and the pipes entry."""
+        for general, narrow in ((best, runner_up), (runner_up, best)):
+            if narrow.entry in self._covers[general.entry] and not (
+                self._index.uses_apart(words, narrow.entry, general.entry)
+            ):
+                return general
+        return None
 
     def _instead_of_narrower(self, words: Set[str], rest: Sequence[Scored]) -> Scored | None:
         """The best entry only matched a sample asking more than the question (see

@@ -116,6 +116,19 @@ def test_schema_problems_are_each_reported(make_config: MakeConfig) -> None:
     ]
 
 
+def test_an_overview_must_cover_other_existing_entries(make_config: MakeConfig) -> None:
+    """`covers` makes the matcher prefer an entry over the ones it names: a typo there would
+    silently do nothing, and an entry covering itself means nothing."""
+    overview = entry_yaml("overview", ["保修期多久", "保修几年", "保修多长时间"]).replace(
+        '  source: "000"', '  covers: [pipes, pipe, overview]\n  source: "000"'
+    )
+    pipes = entry_yaml("pipes", ["水管保修几年", "水管坏了保修多久", "电线保修几年"])
+    assert issue_texts(make_config({"a.yaml": overview + pipes})) == [
+        "a.yaml:1: 'overview' covers 'pipe', not another entry",
+        "a.yaml:1: 'overview' covers 'overview', not another entry",
+    ]
+
+
 def test_a_yaml_syntax_error_reports_its_line(make_config: MakeConfig) -> None:
     text = entry_yaml("one", ["一", "二", "三"]) + "- id: two\n  answer: [unclosed\n"
     [problem] = issue_texts(make_config({"a.yaml": text}))

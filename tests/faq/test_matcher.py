@@ -106,6 +106,38 @@ def test_a_bare_topic_is_not_taken_for_a_sample_that_asks_more(make_config: Make
     assert FaqMatcher.from_config(config).ask("装修押金").entry_id == "deposit_refund"
 
 
+def test_a_question_naming_the_topic_and_no_part_gets_the_overview(
+    make_config: MakeConfig,
+) -> None:
+    """ "保修多久" names warranty and no part: the entry that gives every part's period answers,
+    not the pipes entry whose sample "水管坏了保修多久" it sits inside. Without `covers` the
+    pipes entry is answered; a question naming the part still gets the part."""
+    overview = entry_yaml("warranty_all", ["房子保修期多久", "保修几年", "各个部位保几年"])
+    pipes = entry_yaml("warranty_pipes", ["水管保修几年", "水管坏了保修多久", "电线保修几年"])
+    hotline = entry_yaml("hotline", ["客服电话是多少", "热线号码多少", "怎么打客服热线"])
+    covering = overview.replace('  source: "000"', '  covers: [warranty_pipes]\n  source: "000"')
+    config = make_config({"a.yaml": pipes + overview + hotline}, with_project_data=True)
+    assert FaqMatcher.from_config(config).ask("保修多久").entry_id == "warranty_pipes"
+    (config / "faq" / "a.yaml").write_text(pipes + covering + hotline, encoding="utf-8")
+    matcher = FaqMatcher.from_config(config)
+    assert (matcher.ask("保修多久").matched, matcher.ask("保修多久").entry_id) == (
+        True,
+        "warranty_all",
+    )
+    assert matcher.ask("电线保修多久").entry_id == "warranty_pipes"
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [("保修多久啊", "warranty_periods"), ("水管保修多久啊", "warranty_pipes_wiring")],
+)
+def test_the_warranty_overview_answers_unless_a_part_is_named(
+    matcher: FaqMatcher, text: str, entry_id: str
+) -> None:
+    result = matcher.ask(text)
+    assert (result.matched, result.entry_id) == (True, entry_id)
+
+
 @pytest.mark.parametrize(
     ("text", "entry_id"),
     [
