@@ -71,9 +71,14 @@ def hotspots(raw: Path) -> Hotspots:
         frames = stack.split(";")
         total += count
         own[_short(frames[-1])] += count
-        for frame in {_short(f) for f in frames if "/bot/" in f}:
+        for frame in {_short(f) for f in frames if _is_ours(f)}:
             project[frame] += count
     return Hotspots(total, own.most_common(), project.most_common())
+
+
+def _is_ours(frame: str) -> bool:
+    """py-spy names our files relative to the working directory ("(bot/…"), or in full."""
+    return "(bot/" in frame or "/bot/" in frame
 
 
 def _short(frame: str) -> str:

@@ -114,21 +114,41 @@ class Engine:
 
     async def record(self, msg: IncomingMessage) -> Recorded:
         """Persist the update in the inbox; tells whether it was seen before."""
+        return (await self.record_batch([msg]))[0]
 
-        async def attempt() -> Recorded:
+    async def record_batch(self, msgs: Sequence[IncomingMessage]) -> list[Recorded]:
+        """Persist a page of updates in one transaction, one multi-row insert per channel: a
+        page fetched from a platform costs one commit, not one per update. Tells for each
+        (in order) whether it was seen before."""
+
+        async def attempt() -> list[Recorded]:
             async with self.uow_factory() as uow:
-                existing = await uow.inbox.record(
-                    msg.channel, msg.update_key, msg.to_dict(), self.services.clock()
-                )
+                now = self.services.clock()
+                new: set[tuple[str, str]] = set()
+                for channel in dict.fromkeys(msg.channel for msg in msgs):
+                    page = {m.update_key: m.to_dict() for m in msgs if m.channel == channel}
+                    keys = await uow.inbox.record_many(channel, list(page.items()), now)
+                    new |= {(channel, key) for key in keys}
                 await uow.commit()
-                if existing is None:
-                    return Recorded(duplicate=False)
-                if existing.status == PENDING:  # done, or failed with its apology, is answered
-                    return Recorded(duplicate=True)
-                replies = [Reply.from_dict(r) for r in existing.replies or []]
-                return Recorded(duplicate=True, answer=await self._answer(uow, msg, replies))
+                recorded = []
+                for msg in msgs:
+                    if (msg.channel, msg.update_key) in new:
+                        new.discard((msg.channel, msg.update_key))  # a repeat in the page
+                        recorded.append(Recorded(duplicate=False))
+                    else:
+                        recorded.append(await self._recorded_before(uow, msg))
+                return recorded
 
         return await self._with_database_retries(attempt)
+
+    async def _recorded_before(self, uow: UnitOfWork, msg: IncomingMessage) -> Recorded:
+        """A redelivery: pending (handling follows) or answered (its stored answer)."""
+        existing = await uow.inbox.get(msg.channel, msg.update_key)
+        if existing is None or existing.status == PENDING:
+            # done, or failed with its apology, is answered
+            return Recorded(duplicate=True)
+        replies = [Reply.from_dict(r) for r in existing.replies or []]
+        return Recorded(duplicate=True, answer=await self._answer(uow, msg, replies))
 
     async def process(self, msg: IncomingMessage, route: ReplyRoute = ReplyRoute.OUTBOX) -> Answer:
         """Handle a recorded update exactly once and return its replies (for an update handled

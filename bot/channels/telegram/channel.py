@@ -166,21 +166,32 @@ class TelegramChannel:
         if self.staff_group is not None:
             await self.staff_group.catch_up()
         if not self.webhook_mode:
-            await Poller(self.bot, self._accept, self._queue, self._sleep).run()
+            await Poller(self.bot, self._accept_page, self._queue, self._sleep).run()
 
     async def _accept(self, update: Update) -> None:
-        """Record the update (EngineUnavailable propagates: do not acknowledge), then queue it.
-        The staff group's updates go to its own handling, never to the owner flows."""
-        if self.staff_group is not None and self.staff_group.owns(update):
-            await self.staff_group.accept(update)
+        """One update (the webhook's): as a page of one."""
+        await self._accept_page([update])
+
+    async def _accept_page(self, updates: Sequence[Update]) -> None:
+        """Record the owners' updates of a page in one transaction (EngineUnavailable
+        propagates: do not acknowledge), then queue each. The staff group's updates go to its
+        own handling, never to the owner flows."""
+        owners: list[tuple[Update, IncomingMessage]] = []
+        for update in updates:
+            if self.staff_group is not None and self.staff_group.owns(update):
+                await self.staff_group.accept(update)
+            elif (msg := to_incoming(update)) is not None:
+                owners.append((update, msg))
+        if not owners:
             return
-        msg = to_incoming(update)
-        if msg is None:
-            return
-        recorded = await self._engine.record(msg)
-        if recorded.duplicate:
-            log.info("update %s delivered again; handled once already", update.update_id)
-            return
+        recorded = await self._engine.record_batch([msg for _, msg in owners])
+        for (update, msg), outcome in zip(owners, recorded, strict=True):
+            if outcome.duplicate:
+                log.info("update %s delivered again; handled once already", update.update_id)
+            else:
+                self._submit(update, msg)
+
+    def _submit(self, update: Update, msg: IncomingMessage) -> None:
         press = pressed_button(update)
 
         async def handle() -> None:
