@@ -77,8 +77,10 @@ def hotspots(raw: Path) -> Hotspots:
 
 
 def _is_ours(frame: str) -> bool:
-    """py-spy names our files relative to the working directory ("(bot/…"), or in full."""
-    return "(bot/" in frame or "/bot/" in frame
+    """py-spy names our files relative to the working directory ("(bot/…"), or in full; the
+    entry point's frames (on every stack) say nothing."""
+    ours = "(bot/" in frame or "/bot/" in frame
+    return ours and "bot/cli/" not in frame and "bot/__main__" not in frame
 
 
 def _short(frame: str) -> str:

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from bot.storage.uow import SessionFactory
 
-
 #: Connections kept open. Every update takes one for its transaction and the outbox some for
 #: claims and outcomes; a pool smaller than that opens and closes overflow connections under
 #: a burst (a PostgreSQL backend or, on SQLite, a thread each: seen in a py-spy profile).

@@ -29,15 +29,15 @@ def dialect_of(session: AsyncSession) -> str:
 
 @functools.cache
 def insert_ignoring(
-    dialect: str, model: type[DeclarativeBase], returning: str | None = None
+    dialect: str, model: type[DeclarativeBase], returning: tuple[str, ...] = ()
 ) -> Executable:
     """Built once per table: the values come as parameters at execution. With `returning`,
-    that column of the rows inserted comes back (given a list of rows, SQLAlchemy sends them
+    those columns of the rows inserted come back (given a list of rows, SQLAlchemy sends them
     as one multi-row INSERT)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = table_of(model)
     statement = insert(table).on_conflict_do_nothing()
-    return statement.returning(table.c[returning]) if returning else statement
+    return statement.returning(*(table.c[name] for name in returning)) if returning else statement
 
 
 def table_of(model: type[DeclarativeBase]) -> Table:

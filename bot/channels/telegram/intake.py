@@ -3,8 +3,8 @@
 Polling: PTB's stock `run_polling` fetches the next batch while the last one still waits in
 memory, and the next getUpdates offset is what tells Telegram to forget a batch — so a `kill -9`
 loses everything fetched but unhandled. `Poller` instead records every update of a batch in
-the inbox first (in one transaction) and only then asks with the higher offset. Handling happens afterwards in
-`ChatQueue`: one chat's updates in order, different chats concurrently.
+the inbox first (in one transaction) and only then asks with the higher offset. Handling
+happens afterwards in `ChatQueue`: one chat's updates in order, different chats concurrently.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ class InboxRepository:
             }
             for key, payload in updates
         ]
-        statement = insert_ignoring(dialect_of(self.session), ProcessedUpdate, "update_key")
+        statement = insert_ignoring(dialect_of(self.session), ProcessedUpdate, ("update_key",))
         result = await self.session.execute(statement, rows)
         return set(result.scalars().all())
 

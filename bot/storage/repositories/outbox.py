@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.delivery import is_urgent
+from bot.domain.delivery import REPLY, is_urgent
 from bot.storage.models import ChannelAccount, OutboxMessage
-from bot.storage.sql import insert_unless_exists, table_of
+from bot.storage.sql import dialect_of, insert_ignoring, insert_unless_exists, table_of
 
 OUTBOX = table_of(OutboxMessage)
 ACCOUNTS = table_of(ChannelAccount)
@@ -107,6 +107,42 @@ class OutboxRepository:
                 "created_at": now,
             },
         )
+
+    async def add_reply(
+        self,
+        *,
+        account_id: int,
+        idempotency_key: str,
+        replies: list[Any],
+        due_at: datetime,
+        now: datetime,
+        claim: tuple[str, datetime] | None = None,
+    ) -> int | None:
+        """Queue a reply and return its row's id (None when the key was queued before). With
+        `claim` (worker, lease end) the row is taken by that worker at once, as `claim_due`
+        would take it, so its sender needs no claim round trip; the caller checks `busy`
+        first, so the row overtakes nothing."""
+        values: dict[str, Any] = {
+            "account_id": account_id,
+            "purpose": REPLY,
+            "idempotency_key": idempotency_key,
+            "replies": replies,
+            "due_at": due_at,
+            "status": PENDING,
+            "urgent": is_urgent(REPLY),
+            "attempts": 0,
+            "created_at": now,
+        }
+        if claim is not None:
+            worker, until = claim
+            values.update(claimed_by=worker, claimed_until=until, attempts=1)
+        statement = insert_ignoring(dialect_of(self.session), OutboxMessage, ("id",))
+        return (await self.session.execute(statement, values)).scalar_one_or_none()
+
+    async def busy(self, account_id: int, now: datetime) -> bool:
+        """An open row of the account is due, being sent or retrying: a new one waits for it."""
+        parameters = {"match_account": account_id, "now": now}
+        return bool((await self.session.execute(BUSY, parameters)).scalar())
 
     async def id_of(self, idempotency_key: str) -> int | None:
         query = select(OUTBOX.c.id).where(OUTBOX.c.idempotency_key == idempotency_key)
@@ -223,10 +259,11 @@ class OutboxRepository:
         message, language = row
         return OutboxPage(message.replies, language, message.created_at)
 
-    async def mark_sent(self, item_id: int, now: datetime, message_ids: list[str]) -> None:
-        await self._set(
-            item_id, status=SENT, sent_at=now, message_ids=message_ids, claimed_until=None
-        )
+    async def mark_sent(self, sent: Sequence[tuple[int, datetime, list[str]]]) -> None:
+        """Close rows delivered: (id, when, the platform's message ids), in one executemany."""
+        if sent:
+            rows = [{"match_id": i, "sent": at, "ids": ids} for i, at, ids in sent]
+            await self.session.execute(MARK_SENT, rows)
 
     async def mark_answered_passively(self, item_id: int, now: datetime) -> None:
         """The reply went back in the platform's HTTP response (WeChat): nothing left to send."""
@@ -321,10 +358,33 @@ def _earlier_open(now: datetime) -> Any:
     return exists().where(
         earlier.c.account_id == OUTBOX.c.account_id,
         earlier.c.id < OUTBOX.c.id,
-        earlier.c.status.in_(OPEN),
-        or_(
-            earlier.c.due_at <= now,
-            earlier.c.status == RETRYING,
-            earlier.c.claimed_until >= now,
-        ),
+        *_open_before(earlier, now),
     )
+
+
+def _open_before(rows: Any, now: Any) -> list[Any]:
+    """A row that goes before any later one of its account: due, being sent, or retrying."""
+    return [
+        rows.c.status.in_(OPEN),
+        or_(rows.c.due_at <= now, rows.c.status == RETRYING, rows.c.claimed_until >= now),
+    ]
+
+
+#: Built once: runs for every reply sent.
+MARK_SENT = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("match_id"))
+    .values(
+        status=SENT,
+        sent_at=bindparam("sent", type_=OUTBOX.c.sent_at.type),
+        message_ids=bindparam("ids", type_=OUTBOX.c.message_ids.type),
+        claimed_until=None,
+    )
+)
+#: Built once: asked for every reply (`busy`).
+BUSY = select(
+    exists().where(
+        OUTBOX.c.account_id == bindparam("match_account"),
+        *_open_before(OUTBOX, bindparam("now", type_=OUTBOX.c.due_at.type)),
+    )
+)
