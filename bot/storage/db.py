@@ -35,6 +35,9 @@ def create_engine(database_url: str) -> AsyncEngine:
             pool_size=POOL_SIZE,
             max_overflow=MAX_OVERFLOW,
             hide_parameters=True,
+            # Sessions and connections roll back what they leave open when they close; the
+            # pool's own rollback on top costs aiosqlite a trip to its thread per transaction.
+            pool_reset_on_return=None,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
