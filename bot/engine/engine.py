@@ -330,10 +330,8 @@ class Engine:
         claim = None
         if route is ReplyRoute.OUTBOX and self._direct is not None:
             claim = self._direct.lease_now(now)
-            if claim is not None and await uow.outbox.busy(account.id, now):
-                claim = None
         due_at = now + PASSIVE_HOLD if route is ReplyRoute.HELD else now
-        outbox_id = await uow.outbox.add_reply(
+        added = await uow.outbox.add_reply(
             account_id=account.id,
             idempotency_key=key,
             replies=_dicts(replies),
@@ -341,13 +339,13 @@ class Engine:
             now=now,
             claim=claim,
         )
-        known_id = outbox_id if outbox_id is not None else await uow.outbox.id_of(key)
+        outbox_id = added[0] if added is not None else await uow.outbox.id_of(key)
         await uow.commit()
-        answer = Answer(replies, account.language, known_id)
-        if outbox_id is None or claim is None:
+        answer = Answer(replies, account.language, outbox_id)
+        if added is None or not added[1]:
             return HandleResult(answer)
         direct = OutboxItem(
-            id=outbox_id,
+            id=added[0],
             account_id=account.id,
             channel=account.channel,
             user_id=account.user_id,

@@ -7,12 +7,14 @@ the outcome (the platform's message ids, or why it was given up).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy import Executable, and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.delivery import REPLY, is_urgent
@@ -117,11 +119,12 @@ class OutboxRepository:
         due_at: datetime,
         now: datetime,
         claim: tuple[str, datetime] | None = None,
-    ) -> int | None:
-        """Queue a reply and return its row's id (None when the key was queued before). With
-        `claim` (worker, lease end) the row is taken by that worker at once, as `claim_due`
-        would take it, so its sender needs no claim round trip; the caller checks `busy`
-        first, so the row overtakes nothing."""
+    ) -> tuple[int, bool] | None:
+        """Queue a reply: its row's id and whether it was claimed (None when the key was
+        queued before). With `claim` (worker, lease end) the row is taken by that worker at
+        once, as `claim_due` would take it, so its sender needs no claim round trip — unless
+        an earlier message of the account is still open (due, being sent, retrying): then it
+        waits its turn like any row. One statement either way."""
         values: dict[str, Any] = {
             "account_id": account_id,
             "purpose": REPLY,
@@ -130,19 +133,18 @@ class OutboxRepository:
             "due_at": due_at,
             "status": PENDING,
             "urgent": is_urgent(REPLY),
-            "attempts": 0,
             "created_at": now,
         }
-        if claim is not None:
+        dialect = dialect_of(self.session)
+        if claim is None:
+            statement = insert_ignoring(dialect, OutboxMessage, ("id", "claimed_by"))
+            values["attempts"] = 0
+        else:
+            statement = _claiming_insert(dialect)
             worker, until = claim
-            values.update(claimed_by=worker, claimed_until=until, attempts=1)
-        statement = insert_ignoring(dialect_of(self.session), OutboxMessage, ("id",))
-        return (await self.session.execute(statement, values)).scalar_one_or_none()
-
-    async def busy(self, account_id: int, now: datetime) -> bool:
-        """An open row of the account is due, being sent or retrying: a new one waits for it."""
-        parameters = {"match_account": account_id, "now": now}
-        return bool((await self.session.execute(BUSY, parameters)).scalar())
+            values.update(claim_account=account_id, claim_now=now, worker=worker, until=until)
+        row = (await self.session.execute(statement, values)).first()
+        return None if row is None else (row.id, row.claimed_by is not None)
 
     async def id_of(self, idempotency_key: str) -> int | None:
         query = select(OUTBOX.c.id).where(OUTBOX.c.idempotency_key == idempotency_key)
@@ -381,10 +383,28 @@ MARK_SENT = (
         claimed_until=None,
     )
 )
-#: Built once: asked for every reply (`busy`).
-BUSY = select(
-    exists().where(
-        OUTBOX.c.account_id == bindparam("match_account"),
-        *_open_before(OUTBOX, bindparam("now", type_=OUTBOX.c.due_at.type)),
+
+
+@functools.cache
+def _claiming_insert(dialect: str) -> Executable:
+    """Built once per backend: a reply's row, claimed (`worker`, `until`, one attempt) unless
+    an earlier row of its account is open; RETURNING tells which."""
+    earlier = OUTBOX.alias("earlier")
+    now = bindparam("claim_now", type_=OUTBOX.c.due_at.type)
+    busy = exists().where(
+        earlier.c.account_id == bindparam("claim_account", type_=OUTBOX.c.account_id.type),
+        *_open_before(earlier, now),
     )
-)
+    worker = bindparam("worker", type_=OUTBOX.c.claimed_by.type)
+    until = bindparam("until", type_=OUTBOX.c.claimed_until.type)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(OUTBOX)
+        .values(
+            claimed_by=case((busy, None), else_=worker),
+            claimed_until=case((busy, None), else_=until),
+            attempts=case((busy, 0), else_=1),
+        )
+        .on_conflict_do_nothing()
+        .returning(OUTBOX.c.id, OUTBOX.c.claimed_by)
+    )
