@@ -62,16 +62,17 @@ class DirectDelivery(Protocol):
         """(worker id, lease end) to claim a new row with; None when the worker is not
         running or has no room."""
 
-    def deliver(self, item: OutboxItem) -> None:
-        """Start sending a row claimed with `lease_now` (returns at once)."""
+    def deliver(self, item: OutboxItem, until: datetime) -> None:
+        """Start sending a row claimed with `lease_now` until `until` (returns at once)."""
 
 
 @dataclass(frozen=True)
 class HandleResult:
     answer: Answer
     duplicate: bool = False
-    #: The reply's outbox row, claimed for this process's worker: sent as soon as committed.
-    direct: OutboxItem | None = None
+    #: The reply's outbox row, claimed for this process's worker until the given time: sent
+    #: as soon as committed.
+    direct: tuple[OutboxItem, datetime] | None = None
 
     @property
     def replies(self) -> list[Reply]:
@@ -214,7 +215,7 @@ class Engine:
             HANDLING_SECONDS.labels(msg.channel).observe(time.monotonic() - started)
             UPDATES.labels(msg.channel, "handled").inc()
         if result.direct is not None and self._direct is not None:
-            self._direct.deliver(result.direct)
+            self._direct.deliver(*result.direct)
         elif result.answer.outbox_id is not None and route is ReplyRoute.OUTBOX:
             self._on_queued()
         return result
@@ -329,7 +330,9 @@ class Engine:
         key = f"reply:{msg.channel}:{msg.update_key}"
         claim = None
         if route is ReplyRoute.OUTBOX and self._direct is not None:
-            claim = self._direct.lease_now(now)
+            # The lease counts from now, not from the transaction's start: a slow flow must
+            # not leave the row's lease half spent before it is even committed.
+            claim = self._direct.lease_now(self.services.clock())
         due_at = now + PASSIVE_HOLD if route is ReplyRoute.HELD else now
         added = await uow.outbox.add_reply(
             account_id=account.id,
@@ -342,7 +345,7 @@ class Engine:
         outbox_id = added[0] if added is not None else await uow.outbox.id_of(key)
         await uow.commit()
         answer = Answer(replies, account.language, outbox_id)
-        if added is None or not added[1]:
+        if added is None or not added[1] or claim is None:
             return HandleResult(answer)
         direct = OutboxItem(
             id=added[0],
@@ -356,7 +359,7 @@ class Engine:
             attempts=1,
             message_ids=[],
         )
-        return HandleResult(answer, direct=direct)
+        return HandleResult(answer, direct=(direct, claim[1]))
 
     async def _with_database_retries(self, operation: Callable[[], Awaitable[T]]) -> T:
         for attempt in range(DATABASE_RETRIES):

@@ -98,8 +98,13 @@ class OutboxWorker:
             return None
         return self.worker_id, now + self._lease
 
-    def deliver(self, item: OutboxItem) -> None:
-        """Send a row claimed with `lease_now`, as if this worker had claimed it."""
+    def deliver(self, item: OutboxItem, until: datetime) -> None:
+        """Send a row claimed with `lease_now`, as if this worker had claimed it — unless the
+        commit took so long that the lease may run out before its first renewal: then the row
+        is left to a claim once the lease is over, so it is never sent twice."""
+        if until - self._clock() < self._lease / 2:
+            log.warning("outbox %s: lease nearly spent at commit; sent after it", item.id)
+            return
         self._start(item)
 
     async def tick(self) -> None:

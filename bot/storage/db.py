@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from bot.storage.uow import SessionFactory
 
-#: Connections kept open. Every update takes one for its transaction and the outbox some for
-#: claims and outcomes; a pool smaller than that opens and closes overflow connections under
-#: a burst (a PostgreSQL backend or, on SQLite, a thread each: seen in a py-spy profile).
+#: PostgreSQL connections kept open. Every update takes one for its transaction and the outbox
+#: some for claims and outcomes; a pool smaller than that opens and closes overflow connections
+#: (a server process each) under a burst. SQLite keeps SQLAlchemy's default (5 + 10): more
+#: connections there only means more writers polling for its one write lock.
 POOL_SIZE = 20
 MAX_OVERFLOW = 10
 
@@ -32,8 +33,6 @@ def create_engine(database_url: str) -> AsyncEngine:
         engine = create_async_engine(
             url,
             connect_args={"timeout": 15},
-            pool_size=POOL_SIZE,
-            max_overflow=MAX_OVERFLOW,
             hide_parameters=True,
             # Sessions and connections roll back what they leave open when they close; the
             # pool's own rollback on top costs aiosqlite a trip to its thread per transaction.

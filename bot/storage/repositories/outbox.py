@@ -233,7 +233,11 @@ class OutboxRepository:
         if item_ids:
             await self.session.execute(
                 update(OUTBOX)
-                .where(OUTBOX.c.id.in_(item_ids), OUTBOX.c.claimed_by == worker)
+                .where(
+                    OUTBOX.c.id.in_(item_ids),
+                    OUTBOX.c.claimed_by == worker,
+                    OUTBOX.c.status.in_(OPEN),  # not one whose outcome was written meanwhile
+                )
                 .values(claimed_until=until)
             )
 
