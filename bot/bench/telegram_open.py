@@ -46,6 +46,7 @@ DRAIN_TIMEOUT = 600.0
 #: Chat ids of the loads; far apart so a run never answers another run's chats.
 FIRST_CONTACT_BASE, KNOWN_BASE, MEMORY_BASE, PROBE_CHAT = 1_000_000, 2_000_000, 3_000_000, 999
 SETTLE_SECONDS = 3.0
+SECONDS_PER_OWNER = 0.3
 
 
 @dataclass(frozen=True)
@@ -179,12 +180,19 @@ def _replies_per_update(fake: FakeTelegram) -> int:
     return count
 
 
-def _send_and_wait(fake: FakeTelegram, plan: list[tuple[int, int]], per_update: int) -> None:
+def _send_and_wait(
+    fake: FakeTelegram,
+    plan: list[tuple[int, int]],
+    per_update: int,
+    timeout: float = DRAIN_TIMEOUT,
+) -> None:
     before = {chat: fake.sent_count(chat) for chat, _ in plan}
     for chat, times in plan:
         for _ in range(times):
             fake.push_update(text_update(chat, MESSAGE))
-    _wait_for(lambda: all(fake.sent_count(c) >= before[c] + t * per_update for c, t in plan))
+    _wait_for(
+        lambda: all(fake.sent_count(c) >= before[c] + t * per_update for c, t in plan), timeout
+    )
 
 
 def _wait_polling(fake: FakeTelegram) -> None:
@@ -195,8 +203,8 @@ def _wait_polling(fake: FakeTelegram) -> None:
         time.sleep(0.05)
 
 
-def _wait_for(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + DRAIN_TIMEOUT
+def _wait_for(condition: Callable[[], bool], timeout: float = DRAIN_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise RuntimeError("the backlog was not answered in time")
@@ -329,7 +337,9 @@ def _memory(bot: BotProcess, fake: FakeTelegram, owners: int) -> MemoryFigures:
         per_update = _replies_per_update(fake)
         idle = _rss_kib(pid)
         chats = [MEMORY_BASE + n for n in range(owners)]
-        _send_and_wait(fake, [(chat, 1) for chat in chats], per_update)
+        # A shared machine may answer only a few owners a second: wait as long as that takes.
+        timeout = max(DRAIN_TIMEOUT, owners * SECONDS_PER_OWNER)
+        _send_and_wait(fake, [(chat, 1) for chat in chats], per_update, timeout)
         time.sleep(SETTLE_SECONDS)  # outcomes written, buffers released
         return MemoryFigures(bot.name, owners, idle, _rss_kib(pid))
 
