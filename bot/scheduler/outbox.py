@@ -80,6 +80,7 @@ class OutboxWorker:
         self.worker_id = uuid.uuid4().hex[:16]
         self._in_flight: dict[int, asyncio.Task[bool]] = {}
         self._wake = asyncio.Event()
+        self._wakes = 0
         self._loop_task: asyncio.Task[None] | None = None
         self._sent = GroupWrite[Sent](
             lambda rows: self._record(lambda uow: uow.outbox.mark_sent(rows))
@@ -89,6 +90,7 @@ class OutboxWorker:
 
     def wake(self) -> None:
         """Something may be due now (a reply was queued); call from the worker's event loop."""
+        self._wakes += 1
         self._wake.set()
 
     def lease_now(self, now: datetime) -> tuple[str, datetime] | None:
@@ -105,7 +107,7 @@ class OutboxWorker:
         if until - self._clock() < self._lease / 2:
             log.warning("outbox %s: lease nearly spent at commit; sent after it", item.id)
             return
-        self._start(item)
+        self._start(item, wakes=self._wakes)
 
     async def tick(self) -> None:
         """The scheduled job: rows may have fallen due by time. A coroutine, so APScheduler
@@ -181,13 +183,17 @@ class OutboxWorker:
             await uow.commit()
         return [self._start(item) for item in items]
 
-    def _start(self, item: OutboxItem) -> asyncio.Task[bool]:
+    def _start(self, item: OutboxItem, wakes: int | None = None) -> asyncio.Task[bool]:
+        """`wakes`: for a row sent at once (`deliver`), `wake`'s count when it started. Only
+        if something was queued for the worker since then can a row wait behind this one; if
+        not, its end needs no claim (a row due by time waits for the next tick)."""
         task = asyncio.create_task(self._deliver(item))
         self._in_flight[item.id] = task
 
         def done(_: asyncio.Task[bool]) -> None:
             self._in_flight.pop(item.id, None)
-            self._wake.set()  # room again, and the chat's next row may go now
+            if wakes is None or wakes != self._wakes:
+                self._wake.set()  # room again, and the chat's next row may go now
 
         task.add_done_callback(done)
         return task
