@@ -155,7 +155,7 @@ def build_runtime(
         quiet=_quiet_hours(settings),
         timezone=settings.tz,
     )
-    engine = Engine(uow_factory, services, all_flows(), on_queued=outbox.wake)
+    engine = Engine(uow_factory, services, all_flows(), on_queued=outbox.wake, direct=outbox)
     channels = build_channels(settings, engine, engine.uow_factory) if with_channels else []
     console = ConsoleChannel() if with_console else None
     gateways: list[ChannelGateway] = [*channels, *([console] if console else [])]

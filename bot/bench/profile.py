@@ -71,9 +71,16 @@ def hotspots(raw: Path) -> Hotspots:
         frames = stack.split(";")
         total += count
         own[_short(frames[-1])] += count
-        for frame in {_short(f) for f in frames if "/bot/" in f}:
+        for frame in {_short(f) for f in frames if _is_ours(f)}:
             project[frame] += count
     return Hotspots(total, own.most_common(), project.most_common())
+
+
+def _is_ours(frame: str) -> bool:
+    """py-spy names our files relative to the working directory ("(bot/…"), or in full; the
+    entry point's frames (on every stack) say nothing."""
+    ours = "(bot/" in frame or "/bot/" in frame
+    return ours and "bot/cli/" not in frame and "bot/__main__" not in frame
 
 
 def _short(frame: str) -> str:

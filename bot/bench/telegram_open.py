@@ -44,7 +44,9 @@ MESSAGE = "/help"
 START_TIMEOUT = 90.0
 DRAIN_TIMEOUT = 600.0
 #: Chat ids of the loads; far apart so a run never answers another run's chats.
-FIRST_CONTACT_BASE, KNOWN_BASE, PROBE_CHAT = 1_000_000, 2_000_000, 999
+FIRST_CONTACT_BASE, KNOWN_BASE, MEMORY_BASE, PROBE_CHAT = 1_000_000, 2_000_000, 3_000_000, 999
+SETTLE_SECONDS = 3.0
+SECONDS_PER_OWNER = 0.3
 
 
 @dataclass(frozen=True)
@@ -178,12 +180,19 @@ def _replies_per_update(fake: FakeTelegram) -> int:
     return count
 
 
-def _send_and_wait(fake: FakeTelegram, plan: list[tuple[int, int]], per_update: int) -> None:
+def _send_and_wait(
+    fake: FakeTelegram,
+    plan: list[tuple[int, int]],
+    per_update: int,
+    timeout: float = DRAIN_TIMEOUT,
+) -> None:
     before = {chat: fake.sent_count(chat) for chat, _ in plan}
     for chat, times in plan:
         for _ in range(times):
             fake.push_update(text_update(chat, MESSAGE))
-    _wait_for(lambda: all(fake.sent_count(c) >= before[c] + t * per_update for c, t in plan))
+    _wait_for(
+        lambda: all(fake.sent_count(c) >= before[c] + t * per_update for c, t in plan), timeout
+    )
 
 
 def _wait_polling(fake: FakeTelegram) -> None:
@@ -194,8 +203,8 @@ def _wait_polling(fake: FakeTelegram) -> None:
         time.sleep(0.05)
 
 
-def _wait_for(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + DRAIN_TIMEOUT
+def _wait_for(condition: Callable[[], bool], timeout: float = DRAIN_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise RuntimeError("the backlog was not answered in time")
@@ -296,6 +305,60 @@ def _on_fresh_fake(
         return measure(bot_for(fake), fake, load, profile)
     finally:
         fake.stop()
+
+
+@dataclass(frozen=True)
+class MemoryFigures:
+    bot: str
+    owners: int
+    idle_kib: int
+    after_kib: int
+
+
+def run_memory(owners: int, postgres_dsn: str) -> list[MemoryFigures]:
+    """Our bot's resident memory once started and idle, and after `owners` new owners have each
+    written once and been answered (accounts, conversations, per-chat pacing and locks)."""
+    results = []
+    for backend, database in (("sqlite", sqlite_url()), ("postgresql", postgres_url(postgres_dsn))):
+        with database as (url, folder):
+            name = "ours, SQLite" if backend == "sqlite" else "ours, PostgreSQL"
+            fake = FakeTelegram().start()
+            try:
+                bot = our_bot(fake, name=name, database_url=url, folder=folder)
+                results.append(_memory(bot, fake, owners))
+            finally:
+                fake.stop()
+    return results
+
+
+def _memory(bot: BotProcess, fake: FakeTelegram, owners: int) -> MemoryFigures:
+    with _running(bot) as pid:
+        _wait_polling(fake)
+        per_update = _replies_per_update(fake)
+        idle = _rss_kib(pid)
+        chats = [MEMORY_BASE + n for n in range(owners)]
+        # A shared machine may answer only a few owners a second: wait as long as that takes.
+        timeout = max(DRAIN_TIMEOUT, owners * SECONDS_PER_OWNER)
+        _send_and_wait(fake, [(chat, 1) for chat in chats], per_update, timeout)
+        time.sleep(SETTLE_SECONDS)  # outcomes written, buffers released
+        return MemoryFigures(bot.name, owners, idle, _rss_kib(pid))
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def print_memory_table(results: list[MemoryFigures]) -> None:
+    print("Resident memory (RSS) of `python -m bot run`, polling a fake Bot API")
+    print(f"{'bot':<24}{'idle MiB':>10}{'owners':>10}{'after MiB':>11}")
+    for figures in results:
+        print(
+            f"{figures.bot:<24}{figures.idle_kib / 1024:>10.1f}{figures.owners:>10,}"
+            f"{figures.after_kib / 1024:>11.1f}"
+        )
 
 
 def print_open_table(results: list[OpenFigures]) -> None:

@@ -98,6 +98,14 @@ def _add_telegram(benches: SubParsers[argparse.ArgumentParser]) -> None:
         help="open loop: sample our bot with py-spy during each drain, raw stacks in this folder",
     )
     telegram.add_argument(
+        "--rss",
+        action="store_true",
+        help="instead: our bot's resident memory at idle and after --rss-owners new owners",
+    )
+    telegram.add_argument(
+        "--rss-owners", type=int, default=10_000, help="with --rss: owners (%(default)s)"
+    )
+    telegram.add_argument(
         "--users", type=int, default=50, help="closed loop: concurrent owners (%(default)s)"
     )
     telegram.add_argument(
@@ -120,8 +128,16 @@ def _add_postgres_dsn(parser: argparse.ArgumentParser) -> None:
 
 def _telegram(args: argparse.Namespace) -> int:
     from bot.bench.telegram import Load, run
-    from bot.bench.telegram_open import print_open_table, run_open_loop
+    from bot.bench.telegram_open import (
+        print_memory_table,
+        print_open_table,
+        run_memory,
+        run_open_loop,
+    )
 
+    if args.rss:
+        print_memory_table(run_memory(args.rss_owners, args.postgres_dsn))
+        return 0
     if args.loop in ("open", "both"):
         figures = run_open_loop(args.updates, args.known_chats, args.postgres_dsn, args.profile)
         print_open_table(figures)

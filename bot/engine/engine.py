@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from bot import log_context
 from bot.domain.conversation import StaleConversation
@@ -30,6 +30,7 @@ from bot.i18n import Texts
 from bot.metrics import HANDLING_SECONDS, UPDATES
 from bot.storage.errors import DatabaseError, is_transient
 from bot.storage.repositories.inbox import PENDING
+from bot.storage.repositories.outbox import OutboxItem
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,26 @@ class FlowFailed(Exception):
         self.reason = reason
 
 
+class DirectDelivery(Protocol):
+    """The outbox worker of this process, seen from the engine: a reply whose row is claimed
+    for it in the transaction that decides the reply is sent at once, without the worker's
+    claim round trip (the row's lease keeps the worker's crash guarantees)."""
+
+    def lease_now(self, now: datetime) -> tuple[str, datetime] | None:
+        """(worker id, lease end) to claim a new row with; None when the worker is not
+        running or has no room."""
+
+    def deliver(self, item: OutboxItem, until: datetime) -> None:
+        """Start sending a row claimed with `lease_now` until `until` (returns at once)."""
+
+
 @dataclass(frozen=True)
 class HandleResult:
     answer: Answer
     duplicate: bool = False
+    #: The reply's outbox row, claimed for this process's worker until the given time: sent
+    #: as soon as committed.
+    direct: tuple[OutboxItem, datetime] | None = None
 
     @property
     def replies(self) -> list[Reply]:
@@ -72,14 +89,17 @@ class Engine:
         *,
         retry_delay: float = 0.2,
         on_queued: Callable[[], None] = lambda: None,
+        direct: DirectDelivery | None = None,
     ) -> None:
         """`on_queued` is called after a commit that queued replies in the outbox (it wakes
-        the delivery worker, so an answer leaves without waiting for a tick)."""
+        the delivery worker, so an answer leaves without waiting for a tick); `direct` hands
+        a reply claimed in its own transaction to the worker (see `DirectDelivery`)."""
         self.uow_factory = uow_factory
         self.services = services
         self.router = Router(flows, services)
         self._retry_delay = retry_delay
         self._on_queued = on_queued
+        self._direct = direct
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -115,22 +135,42 @@ class Engine:
 
     async def record(self, msg: IncomingMessage) -> Recorded:
         """Persist the update in the inbox; tells whether it was seen before."""
-
-        async def attempt() -> Recorded:
-            async with self.uow_factory() as uow:
-                existing = await uow.inbox.record(
-                    msg.channel, msg.update_key, msg.to_dict(), self.services.clock()
-                )
-                await uow.commit()
-                if existing is None:
-                    return Recorded(duplicate=False)
-                if existing.status == PENDING:  # done, or failed with its apology, is answered
-                    return Recorded(duplicate=True)
-                replies = [Reply.from_dict(r) for r in existing.replies or []]
-                return Recorded(duplicate=True, answer=await self._answer(uow, msg, replies))
-
         with log_context.handling_update(msg.update_key):
-            return await self._with_database_retries(attempt)
+            return (await self.record_batch([msg]))[0]
+
+    async def record_batch(self, msgs: Sequence[IncomingMessage]) -> list[Recorded]:
+        """Persist a page of updates in one transaction, one multi-row insert per channel: a
+        page fetched from a platform costs one commit, not one per update. Tells for each
+        (in order) whether it was seen before."""
+
+        async def attempt() -> list[Recorded]:
+            async with self.uow_factory() as uow:
+                now = self.services.clock()
+                new: set[tuple[str, str]] = set()
+                for channel in dict.fromkeys(msg.channel for msg in msgs):
+                    page = {m.update_key: m.to_dict() for m in msgs if m.channel == channel}
+                    keys = await uow.inbox.record_many(channel, list(page.items()), now)
+                    new |= {(channel, key) for key in keys}
+                await uow.commit()
+                recorded = []
+                for msg in msgs:
+                    if (msg.channel, msg.update_key) in new:
+                        new.discard((msg.channel, msg.update_key))  # a repeat in the page
+                        recorded.append(Recorded(duplicate=False))
+                    else:
+                        recorded.append(await self._recorded_before(uow, msg))
+                return recorded
+
+        return await self._with_database_retries(attempt)
+
+    async def _recorded_before(self, uow: UnitOfWork, msg: IncomingMessage) -> Recorded:
+        """A redelivery: pending (handling follows) or answered (its stored answer)."""
+        existing = await uow.inbox.get(msg.channel, msg.update_key)
+        if existing is None or existing.status == PENDING:
+            # done, or failed with its apology, is answered
+            return Recorded(duplicate=True)
+        replies = [Reply.from_dict(r) for r in existing.replies or []]
+        return Recorded(duplicate=True, answer=await self._answer(uow, msg, replies))
 
     async def process(self, msg: IncomingMessage, route: ReplyRoute = ReplyRoute.OUTBOX) -> Answer:
         """Handle a recorded update exactly once and return its replies (for an update handled
@@ -182,7 +222,9 @@ class Engine:
                 log.debug(
                     "%s update %s handled in %.0f ms", msg.channel, msg.update_key, seconds * 1000
                 )
-        if result.answer.outbox_id is not None and route is ReplyRoute.OUTBOX:
+        if result.direct is not None and self._direct is not None:
+            self._direct.deliver(*result.direct)
+        elif result.answer.outbox_id is not None and route is ReplyRoute.OUTBOX:
             self._on_queued()
         return result
 
@@ -242,9 +284,7 @@ class Engine:
                 raise FlowFailed(f"flow error: {type(exc).__name__}") from exc
             await uow.conversations.save(state, now)
             if await uow.inbox.complete(msg.channel, msg.update_key, _dicts(replies), now):
-                outbox_id = await _queue_replies(uow, msg, ctx.account, replies, now, route)
-                await uow.commit()
-                return HandleResult(Answer(replies, ctx.account.language, outbox_id))
+                return await self._queue_replies(uow, msg, ctx.account, replies, now, route)
         return await self._handled_elsewhere(msg)
 
     async def _handled_elsewhere(self, msg: IncomingMessage) -> HandleResult:
@@ -274,12 +314,60 @@ class Engine:
             replies = [self.router.apology(lang)]
             stored = _dicts(replies)
             if await uow.inbox.complete(msg.channel, msg.update_key, stored, now, failure=reason):
-                outbox_id = None
                 if account is not None:
-                    outbox_id = await _queue_replies(uow, msg, account, replies, now, route)
+                    return await self._queue_replies(uow, msg, account, replies, now, route)
                 await uow.commit()
-                return HandleResult(Answer(replies, lang, outbox_id))
+                return HandleResult(Answer(replies, lang))
         return await self._handled_elsewhere(msg)
+
+    async def _queue_replies(
+        self,
+        uow: UnitOfWork,
+        msg: IncomingMessage,
+        account: Account,
+        replies: list[Reply],
+        now: datetime,
+        route: ReplyRoute,
+    ) -> HandleResult:
+        """Queue the replies in the outbox row that delivers them (one per update: its key is
+        the update's) and commit. Claimed for this process's worker when it has room and no
+        earlier message of the owner is still open (so the reply cannot overtake one)."""
+        if route is ReplyRoute.CALLER or not replies:
+            await uow.commit()
+            return HandleResult(Answer(replies, account.language))
+        key = f"reply:{msg.channel}:{msg.update_key}"
+        claim = None
+        if route is ReplyRoute.OUTBOX and self._direct is not None:
+            # The lease counts from now, not from the transaction's start: a slow flow must
+            # not leave the row's lease half spent before it is even committed.
+            claim = self._direct.lease_now(self.services.clock())
+        due_at = now + PASSIVE_HOLD if route is ReplyRoute.HELD else now
+        added = await uow.outbox.add_reply(
+            account_id=account.id,
+            idempotency_key=key,
+            replies=_dicts(replies),
+            due_at=due_at,
+            now=now,
+            claim=claim,
+        )
+        outbox_id = added[0] if added is not None else await uow.outbox.id_of(key)
+        await uow.commit()
+        answer = Answer(replies, account.language, outbox_id)
+        if added is None or not added[1] or claim is None:
+            return HandleResult(answer)
+        direct = OutboxItem(
+            id=added[0],
+            account_id=account.id,
+            channel=account.channel,
+            user_id=account.user_id,
+            last_inbound_at=account.last_inbound_at,
+            language=account.language,
+            purpose=REPLY,
+            replies=_dicts(replies),
+            attempts=1,
+            message_ids=[],
+        )
+        return HandleResult(answer, direct=(direct, claim[1]))
 
     async def _with_database_retries(self, operation: Callable[[], Awaitable[T]]) -> T:
         for attempt in range(DATABASE_RETRIES):
@@ -291,29 +379,6 @@ class Engine:
                 log.warning("database unavailable (attempt %d): %s", attempt + 1, exc)
                 await asyncio.sleep(self._retry_delay * (2**attempt))
         raise EngineUnavailable("database unavailable")
-
-
-async def _queue_replies(
-    uow: UnitOfWork,
-    msg: IncomingMessage,
-    account: Account,
-    replies: list[Reply],
-    now: datetime,
-    route: ReplyRoute,
-) -> int | None:
-    """The outbox row that delivers the replies (one per update: its key is the update's)."""
-    if route is ReplyRoute.CALLER or not replies:
-        return None
-    key = f"reply:{msg.channel}:{msg.update_key}"
-    await uow.outbox.add(
-        account_id=account.id,
-        purpose=REPLY,
-        idempotency_key=key,
-        replies=_dicts(replies),
-        due_at=now + PASSIVE_HOLD if route is ReplyRoute.HELD else now,
-        now=now,
-    )
-    return await uow.outbox.id_of(key)
 
 
 def _reason(exc: Exception) -> str:

@@ -85,6 +85,9 @@ class EnginePort(Protocol):
     async def record(self, msg: IncomingMessage) -> Recorded:
         """Persist the update in the inbox before it is acknowledged; tells a redelivery."""
 
+    async def record_batch(self, msgs: Sequence[IncomingMessage]) -> list[Recorded]:
+        """`record` for a page of updates in one transaction; a `Recorded` per message."""
+
     async def process(self, msg: IncomingMessage, route: ReplyRoute = ReplyRoute.OUTBOX) -> Answer:
         """Handle a recorded update exactly once (a repeat gets the first answer); the replies
         are queued in the outbox with the outcome unless `route` says otherwise."""

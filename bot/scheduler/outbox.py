@@ -7,7 +7,9 @@ limits), renews a short lease on them while they are in flight, and records each
 the platform's message ids. A `kill -9` leaves at most the rows in flight claimed, and only
 until their lease runs out seconds later; those few may then go out twice, nothing is lost.
 
-A new reply wakes the worker at once (`wake`); otherwise it looks every
+A reply the engine decides while the worker runs is claimed for it in the same transaction and
+handed over (`lease_now`, `deliver`): it leaves without a claim round trip. Any other new reply
+wakes the worker at once (`wake`); otherwise it looks every
 SCHEDULER_TICK_SECONDS, woken by the APScheduler job `serve` registers. Quiet hours hold back
 non-urgent rows (bot.domain.delivery).
 """
@@ -19,6 +21,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Generic, TypeVar
 
 from bot.domain.delivery import REPLY, QuietHours, quiet_until
 from bot.engine.ports import ChannelGateway, DeliveryError, Push
@@ -41,6 +44,11 @@ MAX_THROTTLED_ATTEMPTS = 50
 STOP_GRACE_SECONDS = 5.0
 #: Between two looks at a database that is down.
 DATABASE_BACKOFF_SECONDS = 5.0
+
+
+#: A row delivered: its id, when, and the platform's message ids.
+Sent = tuple[int, datetime, list[str]]
+E = TypeVar("E")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -72,13 +80,34 @@ class OutboxWorker:
         self.worker_id = uuid.uuid4().hex[:16]
         self._in_flight: dict[int, asyncio.Task[bool]] = {}
         self._wake = asyncio.Event()
+        self._wakes = 0
         self._loop_task: asyncio.Task[None] | None = None
+        self._sent = GroupWrite[Sent](
+            lambda rows: self._record(lambda uow: uow.outbox.mark_sent(rows))
+        )
 
     # -- running --------------------------------------------------------------------------
 
     def wake(self) -> None:
         """Something may be due now (a reply was queued); call from the worker's event loop."""
+        self._wakes += 1
         self._wake.set()
+
+    def lease_now(self, now: datetime) -> tuple[str, datetime] | None:
+        """For the engine (`DirectDelivery`): a lease to claim a new reply's row with, while
+        this worker runs (renewing leases, recording outcomes) and has room."""
+        if self._loop_task is None or len(self._in_flight) >= self._max_in_flight:
+            return None
+        return self.worker_id, now + self._lease
+
+    def deliver(self, item: OutboxItem, until: datetime) -> None:
+        """Send a row claimed with `lease_now`, as if this worker had claimed it — unless the
+        commit took so long that the lease may run out before its first renewal: then the row
+        is left to a claim once the lease is over, so it is never sent twice."""
+        if until - self._clock() < self._lease / 2:
+            log.warning("outbox %s: lease nearly spent at commit; sent after it", item.id)
+            return
+        self._start(item, wakes=self._wakes)
 
     async def tick(self) -> None:
         """The scheduled job: rows may have fallen due by time. A coroutine, so APScheduler
@@ -154,13 +183,17 @@ class OutboxWorker:
             await uow.commit()
         return [self._start(item) for item in items]
 
-    def _start(self, item: OutboxItem) -> asyncio.Task[bool]:
+    def _start(self, item: OutboxItem, wakes: int | None = None) -> asyncio.Task[bool]:
+        """`wakes`: for a row sent at once (`deliver`), `wake`'s count when it started. Only
+        if something was queued for the worker since then can a row wait behind this one; if
+        not, its end needs no claim (a row due by time waits for the next tick)."""
         task = asyncio.create_task(self._deliver(item))
         self._in_flight[item.id] = task
 
         def done(_: asyncio.Task[bool]) -> None:
             self._in_flight.pop(item.id, None)
-            self._wake.set()  # room again, and the chat's next row may go now
+            if wakes is None or wakes != self._wakes:
+                self._wake.set()  # room again, and the chat's next row may go now
 
         task.add_done_callback(done)
         return task
@@ -196,11 +229,7 @@ class OutboxWorker:
             log.exception("outbox %s: sending failed", item.id)
             await self._record_failure(item, DeliveryError(f"error: {exc!r}"))
             return False
-        await self._record(
-            lambda uow: uow.outbox.mark_sent(
-                item.id, self._clock(), [*item.message_ids, *message_ids]
-            )
-        )
+        await self._sent.add((item.id, self._clock(), [*item.message_ids, *message_ids]))
         return True
 
     def _push(self, item: OutboxItem, replies: list[Reply]) -> Push:
@@ -248,6 +277,36 @@ class OutboxWorker:
             except (DatabaseError, OSError) as exc:
                 log.warning("outbox outcome not recorded (attempt %d): %s", attempt + 1, exc)
                 await asyncio.sleep(0.5 * 2**attempt)
+
+
+class GroupWrite(Generic[E]):
+    """Entries written together: while one batch is being written the next one gathers, so a
+    burst of outcomes costs a few commits instead of one each. `add` returns once its entry's
+    batch was written (or given up by `write`)."""
+
+    def __init__(self, write: Callable[[list[E]], Awaitable[None]]) -> None:
+        self._write = write
+        self._waiting: list[tuple[E, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def add(self, entry: E) -> None:
+        written = asyncio.get_running_loop().create_future()
+        self._waiting.append((entry, written))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_all())
+        await asyncio.shield(written)
+
+    async def _write_all(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    await self._write([entry for entry, _ in batch])
+                finally:
+                    for _, written in batch:
+                        written.set_result(None)
+        finally:
+            self._writer = None
 
 
 def _exhausted(attempts: int, error: DeliveryError) -> bool:

@@ -19,16 +19,25 @@ async def insert_unless_exists(
     One statement instead of a savepoint, an insert and a rollback to the savepoint: the hot
     paths (inbox, first contact, outbox keys) run it for every update.
     """
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    result = await session.execute(_insert_ignoring(dialect, model), values)
+    result = await session.execute(insert_ignoring(dialect_of(session), model), values)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def dialect_of(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
 @functools.cache
-def _insert_ignoring(dialect: str, model: type[DeclarativeBase]) -> Executable:
-    """Built once per table: the values come as parameters at execution."""
+def insert_ignoring(
+    dialect: str, model: type[DeclarativeBase], returning: tuple[str, ...] = ()
+) -> Executable:
+    """Built once per table: the values come as parameters at execution. With `returning`,
+    those columns of the rows inserted come back (given a list of rows, SQLAlchemy sends them
+    as one multi-row INSERT)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table_of(model)).on_conflict_do_nothing()
+    table = table_of(model)
+    statement = insert(table).on_conflict_do_nothing()
+    return statement.returning(*(table.c[name] for name in returning)) if returning else statement
 
 
 def table_of(model: type[DeclarativeBase]) -> Table:

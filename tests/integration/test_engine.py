@@ -185,3 +185,23 @@ async def test_database_unreachable_raises_engine_unavailable_and_loses_nothing(
             await dead.engine.handle(text_message("down-1", "菜单"))
     finally:
         await dead.close()
+
+
+async def test_a_page_of_updates_is_recorded_at_once_and_tells_each_repeat(
+    runtime: Runtime,
+) -> None:
+    handled = text_message("page-0", "菜单", user="page-owner")
+    await runtime.engine.handle(handled)
+    page = [
+        text_message("page-1", "菜单", user="page-a"),
+        handled,
+        text_message("page-2", "菜单", user="page-b"),
+        text_message("page-1", "菜单", user="page-a"),
+    ]
+    recorded = await runtime.engine.record_batch(page)
+    assert [r.duplicate for r in recorded] == [False, True, False, True]
+    assert recorded[1].answer is not None and recorded[1].answer.replies  # its first answer
+    assert recorded[3].answer is None  # recorded, not handled yet
+    async with runtime.uow() as uow:
+        pending = await uow.inbox.pending("console")
+    assert [entry.update_key for entry in pending] == ["page-1", "page-2"]

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.app.bootstrap import Runtime
+from bot.app.bootstrap import Runtime, build_runtime
 from bot.engine.ports import Delivered, DeliveryError, Push
-from bot.engine.types import Reply
+from bot.engine.types import IncomingMessage, MessageKind, Reply
 from bot.scheduler import outbox as outbox_module
+from bot.settings import Settings
 from bot.storage.models import OutboxMessage
 from tests.integration.test_outbox import RecordingGateway
 from tests.support import Chat, FakeClock
@@ -171,3 +172,71 @@ async def test_the_lease_is_renewed_while_a_message_is_being_sent(
     row = await _row(runtime, "slow")
     assert row.status == "sent" and row.claimed_until is None
     assert row.sent_at is not None and row.sent_at > clock() - timedelta(seconds=1)
+
+
+def _message(chat: Chat, key: str, text: str) -> IncomingMessage:
+    return IncomingMessage(
+        channel=chat.channel, user_id=chat.user_id, update_key=key, kind=MessageKind.TEXT, text=text
+    )
+
+
+async def test_a_reply_sent_at_once_is_taken_over_after_its_lease_when_its_sender_dies(
+    runtime: Runtime,
+    bound_chat: Chat,
+    clock: FakeClock,
+    database_url: str,
+    make_settings: Callable[..., Settings],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While the worker runs, a reply's row is claimed for it in the transaction that decides
+    the reply and sent at once; a process that dies while sending leaves it leased, and
+    another worker sends it once the lease ran out."""
+    monkeypatch.setattr(outbox_module, "STOP_GRACE_SECONDS", 0.05)
+    stuck = SlowGateway()
+    runtime.services.gateways["console"] = stuck
+    await runtime.outbox.start()
+    try:
+        msg = _message(bound_chat, "direct-1", "菜单")
+        await runtime.engine.record(msg)
+        answer = await runtime.engine.process(msg)
+        await asyncio.wait_for(stuck.entered.wait(), 5)
+        row = await _row(runtime, "reply:console:direct-1")
+        assert row.status == "pending" and row.attempts == 1
+        assert row.claimed_by == runtime.outbox.worker_id
+        assert row.claimed_until == clock() + outbox_module.LEASE
+    finally:
+        await runtime.outbox.stop()  # the send never finished: as after a kill -9
+    other = build_runtime(make_settings(database_url=database_url), clock=clock)
+    gateway = RecordingGateway()
+    other.services.gateways["console"] = gateway
+    try:
+        assert await other.outbox.run_once() == 0  # still leased
+        clock.advance(seconds=outbox_module.LEASE.total_seconds() + 1)
+        assert await other.outbox.run_once() == 1
+    finally:
+        await other.close()
+    assert [text for _, text, _ in gateway.sent] == [reply.text for reply in answer.replies]
+    assert (await _row(runtime, "reply:console:direct-1")).status == "sent"
+
+
+async def test_a_reply_waits_behind_an_earlier_message_still_open_for_the_owner(
+    runtime: Runtime, bound_chat: Chat, clock: FakeClock
+) -> None:
+    gateway = RecordingGateway(failures=[DeliveryError("429", retry_after=5)])
+    runtime.services.gateways["console"] = gateway
+    await _queue(runtime, bound_chat, "earlier", clock, "ticket_update", "一")
+    assert await runtime.outbox.run_once() == 0  # retrying in 5 s
+    await runtime.outbox.start()
+    try:
+        msg = _message(bound_chat, "behind-1", "菜单")
+        await runtime.engine.record(msg)
+        answer = await runtime.engine.process(msg)
+        row = await _row(runtime, "reply:console:behind-1")
+        assert row.claimed_by is None and row.attempts == 0  # not taken past "一"
+    finally:
+        await runtime.outbox.stop()
+    assert gateway.sent == []
+    clock.advance(seconds=6)
+    assert await runtime.outbox.run_once() == 2
+    texts = [text for _, text, _ in gateway.sent]
+    assert texts == ["一", *(reply.text for reply in answer.replies)]

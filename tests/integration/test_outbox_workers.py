@@ -70,6 +70,10 @@ async def test_two_workers_deliver_every_message_once(
     runtime.services.gateways["console"] = gateway
     other.services.gateways["console"] = gateway
     try:
+        # Connected first: opening a connection can take longer than the other worker's whole
+        # run (its outcomes are written in groups), and then it alone took part.
+        async with other.uow() as uow:
+            await uow.outbox.status_counts(clock())
         counts = await asyncio.gather(runtime.outbox.run_once(), other.outbox.run_once())
     finally:
         await other.close()

@@ -163,26 +163,34 @@ class TelegramChannel:
         if self.staff_group is not None:
             await self.staff_group.catch_up()
         if not self.webhook_mode:
-            await Poller(self.bot, self._accept, self._queue, self._sleep).run()
+            await Poller(self.bot, self._accept_page, self._queue, self._sleep).run()
 
     async def _accept(self, update: Update) -> None:
-        """Record the update (EngineUnavailable propagates: do not acknowledge), then queue it.
-        The staff group's updates go to its own handling, never to the owner flows. Its log
-        lines, and those of the task handling it, carry its update_id."""
-        with log_context.handling_update(update.update_id):
-            await self._accept_update(update)
+        """One update (the webhook's): as a page of one."""
+        await self._accept_page([update])
 
-    async def _accept_update(self, update: Update) -> None:
-        if self.staff_group is not None and self.staff_group.owns(update):
-            await self.staff_group.accept(update)
+    async def _accept_page(self, updates: Sequence[Update]) -> None:
+        """Record the owners' updates of a page in one transaction (EngineUnavailable
+        propagates: do not acknowledge), then queue each. The staff group's updates go to its
+        own handling, never to the owner flows. Log lines about one update carry its id."""
+        owners: list[tuple[Update, IncomingMessage]] = []
+        for update in updates:
+            if self.staff_group is not None and self.staff_group.owns(update):
+                with log_context.handling_update(update.update_id):
+                    await self.staff_group.accept(update)
+            elif (msg := to_incoming(update)) is not None:
+                owners.append((update, msg))
+        if not owners:
             return
-        msg = to_incoming(update)
-        if msg is None:
-            return
-        recorded = await self._engine.record(msg)
-        if recorded.duplicate:
-            log.info("update %s delivered again; handled once already", update.update_id)
-            return
+        recorded = await self._engine.record_batch([msg for _, msg in owners])
+        for (update, msg), outcome in zip(owners, recorded, strict=True):
+            if outcome.duplicate:
+                with log_context.handling_update(update.update_id):
+                    log.info("update %s delivered again; handled once already", update.update_id)
+            else:
+                self._submit(update, msg)
+
+    def _submit(self, update: Update, msg: IncomingMessage) -> None:
         press = pressed_button(update)
 
         async def handle() -> None:

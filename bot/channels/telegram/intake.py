@@ -3,8 +3,8 @@
 Polling: PTB's stock `run_polling` fetches the next batch while the last one still waits in
 memory, and the next getUpdates offset is what tells Telegram to forget a batch — so a `kill -9`
 loses everything fetched but unhandled. `Poller` instead records every update of a batch in
-the inbox first and only then asks with the higher offset. Handling happens afterwards in
-`ChatQueue`: one chat's updates in order, different chats concurrently.
+the inbox first (in one transaction) and only then asks with the higher offset. Handling
+happens afterwards in `ChatQueue`: one chat's updates in order, different chats concurrently.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ MAX_BACKOFF = 30.0
 
 Job = Callable[[], Awaitable[None]]
 Accept = Callable[[Update], Awaitable[None]]
+AcceptPage = Callable[[Sequence[Update]], Awaitable[None]]
 
 
 class ChatQueue:
@@ -88,12 +89,12 @@ class ChatQueue:
 
 
 class Poller:
-    """getUpdates in a loop; `accept` records an update (raising EngineUnavailable when the
-    database is down) and queues its handling."""
+    """getUpdates in a loop; `accept_page` records a fetched page of updates (raising
+    EngineUnavailable when the database is down) and queues their handling."""
 
-    def __init__(self, bot: Bot, accept: Accept, queue: ChatQueue, sleep: Sleep) -> None:
+    def __init__(self, bot: Bot, accept_page: AcceptPage, queue: ChatQueue, sleep: Sleep) -> None:
         self._bot = bot
-        self._accept = accept
+        self._accept_page = accept_page
         self._queue = queue
         self._sleep = sleep
 
@@ -106,7 +107,7 @@ class Poller:
                 updates = await self._bot.get_updates(
                     offset=offset, timeout=LONG_POLL_SECONDS, allowed_updates=ALLOWED_UPDATES
                 )
-                await self._record(updates)
+                await self._accept_page(updates)
             except (NetworkError, RetryAfter, Conflict, EngineUnavailable) as exc:
                 failures += 1
                 await self._back_off(exc, failures)
@@ -116,10 +117,6 @@ class Poller:
                 # Asking with this offset is what makes Telegram forget the batch: only now,
                 # with every update of it in the inbox.
                 offset = updates[-1].update_id + 1
-
-    async def _record(self, updates: Sequence[Update]) -> None:
-        for update in updates:
-            await self._accept(update)
 
     async def _back_off(self, exc: Exception, failures: int) -> None:
         if isinstance(exc, RetryAfter):

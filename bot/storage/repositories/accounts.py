@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.conversation import ConversationState, StaleConversation
 from bot.domain.roster import Account
 from bot.storage.models import ChannelAccount, Conversation
-from bot.storage.sql import insert_unless_exists, table_of
+from bot.storage.sql import dialect_of, insert_ignoring, insert_unless_exists, table_of
 
 ACCOUNTS = table_of(ChannelAccount)
 CONVERSATIONS = table_of(Conversation)
@@ -24,6 +24,7 @@ ACCOUNT_COLUMNS = (
     ACCOUNTS.c.active,
     ACCOUNTS.c.last_inbound_at,
 )
+ACCOUNT_COLUMN_NAMES = tuple(column.name for column in ACCOUNT_COLUMNS)
 # The statements below run for every message; built once, they skip SQLAlchemy's per-call
 # construction and cache-key work (a third of the engine's time per update on SQLite).
 TOUCH = (
@@ -83,7 +84,8 @@ class AccountRepository:
         """The account behind an inbound message, created on first contact; records the time
         of the owner's last message (WeChat's 48-hour window counts from it).
 
-        One UPDATE … RETURNING for a known account: this runs for every message.
+        One UPDATE … RETURNING for a known account: this runs for every message; on first
+        contact an INSERT … RETURNING follows.
         """
         parameters = {
             "match_channel": channel,
@@ -93,25 +95,25 @@ class AccountRepository:
             "seen_name": display_name,
         }
         row = (await self.session.execute(TOUCH, parameters)).first()
-        if row is not None:
-            return Account(*row)
-        values: dict[str, object] = {"last_inbound_at": now, "active": True}
-        await insert_unless_exists(
-            self.session,
-            ChannelAccount,
-            {
+        if row is None:
+            values = {
                 "channel": channel,
                 "platform_user_id": user_id,
                 "language": language,
                 "language_chosen": False,
                 "display_name": display_name,
                 "created_at": now,
-                **values,
-            },
-        )
-        created = await self.find(channel, user_id)
-        assert created is not None
-        return created
+                "last_inbound_at": now,
+                "active": True,
+            }
+            statement = insert_ignoring(
+                dialect_of(self.session), ChannelAccount, ACCOUNT_COLUMN_NAMES
+            )
+            row = (await self.session.execute(statement, values)).first()
+        if row is None:  # created meanwhile by a concurrent first message of the same owner
+            row = (await self.session.execute(TOUCH, parameters)).first()
+        assert row is not None
+        return Account(*row)
 
     async def set_language(self, account_id: int, language: str) -> None:
         await self.session.execute(

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import ProcessedUpdate
-from bot.storage.sql import insert_unless_exists, table_of
+from bot.storage.sql import dialect_of, insert_ignoring, table_of
 
 PENDING = "pending"
 DONE = "done"
@@ -43,22 +43,26 @@ class InboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def record(
-        self, channel: str, update_key: str, payload: dict[str, Any], now: datetime
-    ) -> InboxEntry | None:
-        """Insert the update; returns the existing entry when it was recorded before."""
-        inserted = await insert_unless_exists(
-            self.session,
-            ProcessedUpdate,
+    async def record_many(
+        self, channel: str, updates: list[tuple[str, dict[str, Any]]], now: datetime
+    ) -> set[str]:
+        """Insert a page of updates (key, payload) in one statement; returns the keys that were
+        new (the others were recorded before)."""
+        if not updates:
+            return set()
+        rows = [
             {
                 "channel": channel,
-                "update_key": update_key,
+                "update_key": key,
                 "payload": payload,
                 "status": PENDING,
                 "received_at": now,
-            },
-        )
-        return None if inserted else await self.get(channel, update_key)
+            }
+            for key, payload in updates
+        ]
+        statement = insert_ignoring(dialect_of(self.session), ProcessedUpdate, ("update_key",))
+        result = await self.session.execute(statement, rows)
+        return set(result.scalars().all())
 
     async def get(self, channel: str, update_key: str) -> InboxEntry | None:
         query = select(INBOX.c.payload, INBOX.c.status, INBOX.c.replies).where(

@@ -7,17 +7,19 @@ the outcome (the platform's message ids, or why it was given up).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy import Executable, and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.delivery import is_urgent
+from bot.domain.delivery import REPLY, is_urgent
 from bot.storage.models import ChannelAccount, OutboxMessage
-from bot.storage.sql import insert_unless_exists, table_of
+from bot.storage.sql import dialect_of, insert_ignoring, insert_unless_exists, table_of
 
 OUTBOX = table_of(OutboxMessage)
 ACCOUNTS = table_of(ChannelAccount)
@@ -107,6 +109,42 @@ class OutboxRepository:
                 "created_at": now,
             },
         )
+
+    async def add_reply(
+        self,
+        *,
+        account_id: int,
+        idempotency_key: str,
+        replies: list[Any],
+        due_at: datetime,
+        now: datetime,
+        claim: tuple[str, datetime] | None = None,
+    ) -> tuple[int, bool] | None:
+        """Queue a reply: its row's id and whether it was claimed (None when the key was
+        queued before). With `claim` (worker, lease end) the row is taken by that worker at
+        once, as `claim_due` would take it, so its sender needs no claim round trip — unless
+        an earlier message of the account is still open (due, being sent, retrying): then it
+        waits its turn like any row. One statement either way."""
+        values: dict[str, Any] = {
+            "account_id": account_id,
+            "purpose": REPLY,
+            "idempotency_key": idempotency_key,
+            "replies": replies,
+            "due_at": due_at,
+            "status": PENDING,
+            "urgent": is_urgent(REPLY),
+            "created_at": now,
+        }
+        dialect = dialect_of(self.session)
+        if claim is None:
+            statement = insert_ignoring(dialect, OutboxMessage, ("id", "claimed_by"))
+            values["attempts"] = 0
+        else:
+            statement = _claiming_insert(dialect)
+            worker, until = claim
+            values.update(claim_account=account_id, claim_now=now, worker=worker, until=until)
+        row = (await self.session.execute(statement, values)).first()
+        return None if row is None else (row.id, row.claimed_by is not None)
 
     async def id_of(self, idempotency_key: str) -> int | None:
         query = select(OUTBOX.c.id).where(OUTBOX.c.idempotency_key == idempotency_key)
@@ -199,7 +237,7 @@ class OutboxRepository:
                 .where(
                     OUTBOX.c.id.in_(item_ids),
                     OUTBOX.c.claimed_by == worker,
-                    OUTBOX.c.status.in_(OPEN),
+                    OUTBOX.c.status.in_(OPEN),  # not one whose outcome was written meanwhile
                 )
                 .values(claimed_until=until)
             )
@@ -228,10 +266,11 @@ class OutboxRepository:
         message, language = row
         return OutboxPage(message.replies, language, message.created_at)
 
-    async def mark_sent(self, item_id: int, now: datetime, message_ids: list[str]) -> None:
-        await self._set(
-            item_id, status=SENT, sent_at=now, message_ids=message_ids, claimed_until=None
-        )
+    async def mark_sent(self, sent: Sequence[tuple[int, datetime, list[str]]]) -> None:
+        """Close rows delivered: (id, when, the platform's message ids), in one executemany."""
+        if sent:
+            rows = [{"match_id": i, "sent": at, "ids": ids} for i, at, ids in sent]
+            await self.session.execute(MARK_SENT, rows)
 
     async def mark_answered_passively(self, item_id: int, now: datetime) -> None:
         """The reply went back in the platform's HTTP response (WeChat): nothing left to send."""
@@ -320,16 +359,61 @@ class OutboxRepository:
         )
 
 
+#: Built once: an alias copies every column, which showed in the profile of each claim.
+EARLIER = OUTBOX.alias("earlier")
+
+
 def _earlier_open(now: datetime) -> Any:
     """An earlier row of the same account that must go first: due, being sent, or retrying."""
-    earlier = OUTBOX.alias("earlier")
+    earlier = EARLIER
     return exists().where(
         earlier.c.account_id == OUTBOX.c.account_id,
         earlier.c.id < OUTBOX.c.id,
-        earlier.c.status.in_(OPEN),
-        or_(
-            earlier.c.due_at <= now,
-            earlier.c.status == RETRYING,
-            earlier.c.claimed_until >= now,
-        ),
+        *_open_before(earlier, now),
+    )
+
+
+def _open_before(rows: Any, now: Any) -> list[Any]:
+    """A row that goes before any later one of its account: due, being sent, or retrying."""
+    return [
+        rows.c.status.in_(OPEN),
+        or_(rows.c.due_at <= now, rows.c.status == RETRYING, rows.c.claimed_until >= now),
+    ]
+
+
+#: Built once: runs for every reply sent.
+MARK_SENT = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("match_id"))
+    .values(
+        status=SENT,
+        sent_at=bindparam("sent", type_=OUTBOX.c.sent_at.type),
+        message_ids=bindparam("ids", type_=OUTBOX.c.message_ids.type),
+        claimed_until=None,
+    )
+)
+
+
+@functools.cache
+def _claiming_insert(dialect: str) -> Executable:
+    """Built once per backend: a reply's row, claimed (`worker`, `until`, one attempt) unless
+    an earlier row of its account is open; RETURNING tells which."""
+    earlier = EARLIER
+    now = bindparam("claim_now", type_=OUTBOX.c.due_at.type)
+    busy = exists().where(
+        earlier.c.account_id == bindparam("claim_account", type_=OUTBOX.c.account_id.type),
+        *_open_before(earlier, now),
+    )
+    worker = bindparam("worker", type_=OUTBOX.c.claimed_by.type)
+    until = bindparam("until", type_=OUTBOX.c.claimed_until.type)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(OUTBOX)
+        .values(
+            claimed_by=case((busy, None), else_=worker),
+            claimed_until=case((busy, None), else_=until),
+            attempts=case((busy, 0), else_=1),
+        )
+        .on_conflict_do_nothing()
+        .returning(OUTBOX.c.id, OUTBOX.c.claimed_by)
     )
