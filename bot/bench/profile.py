@@ -71,9 +71,15 @@ def hotspots(raw: Path) -> Hotspots:
         frames = stack.split(";")
         total += count
         own[_short(frames[-1])] += count
-        for frame in {_short(f) for f in frames if "/bot/" in f}:
+        for frame in {_short(f) for f in frames if _ours(f)}:
             project[frame] += count
     return Hotspots(total, own.most_common(), project.most_common())
+
+
+def _ours(frame: str) -> bool:
+    """A frame of bot/: py-spy names files by the path they were imported by, which is
+    relative ("bot/…") when the process ran `python -m bot` from the project folder."""
+    return "/bot/" in frame or " (bot/" in frame
 
 
 def _short(frame: str) -> str:

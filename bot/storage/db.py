@@ -9,7 +9,11 @@ from sqlalchemy import event
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from bot.storage.inline_sqlite import inline_connect
 from bot.storage.uow import SessionFactory
+
+#: How long a statement waits for another connection's (or process's) lock on SQLite.
+BUSY_TIMEOUT_SECONDS = 15.0
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -18,7 +22,11 @@ def create_engine(database_url: str) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 15}, hide_parameters=True)
+        engine = create_async_engine(
+            url,
+            async_creator=inline_connect(url.database or ":memory:", BUSY_TIMEOUT_SECONDS),
+            hide_parameters=True,
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
@@ -38,7 +46,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
 
 
