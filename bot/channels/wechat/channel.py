@@ -237,7 +237,8 @@ class WeChatChannel:
             return PlainTextResponse(SUCCESS)
         task = self._spawn(self._process(msg, ReplyRoute.HELD))
         remaining = REPLY_DEADLINE_SECONDS - (time.monotonic() - started)
-        await asyncio.wait({task}, timeout=max(remaining, 0.0))
+        if remaining > 0:  # past the deadline already (recording was slow): answer now
+            await asyncio.wait({task}, timeout=remaining)
         if not task.done():
             # A retry's late reply is left to the request that first saw the update.
             if not recorded.duplicate:
