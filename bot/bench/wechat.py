@@ -30,8 +30,9 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -164,19 +165,18 @@ def _measure_ours(
         name = "ours, PostgreSQL" if backend == "postgres" else "ours, SQLite"
         server = Server(name, [sys.executable, "-m", "bot", "run"], env)
         raw = profile / f"ours-{backend}.txt" if profile else None
-        figures = _measure(server, requests, concurrency, raw)
-        late = figures.outcomes.get("success", 0) + figures.warm_up_late
-        delivered, seconds = _late_deliveries(api, late)
-    return Figures(**{**figures.__dict__, "late_delivered": delivered, "late_seconds": seconds})
+        return _measure(server, requests, concurrency, raw, partial(_late_deliveries, api))
 
 
-def _late_deliveries(api: ApiProcess, late: int) -> tuple[int, float]:
-    """客服 sends once there are as many as callbacks answered `success` (or time is up), and
-    how long that took. Every text the bench sends is answered with one message."""
+def _late_deliveries(api: ApiProcess, figures: Figures) -> Figures:
+    """With the bot still running: 客服 sends until there are as many as callbacks answered
+    `success` (or time is up), and how long that took. Each text gets one message back."""
+    late = figures.outcomes.get("success", 0) + figures.warm_up_late
     started = time.monotonic()
     while api.custom_sends() < late and time.monotonic() < started + LATE_DELIVERY_SECONDS:
         time.sleep(0.2)
-    return api.custom_sends(), time.monotonic() - started
+    seconds = time.monotonic() - started
+    return replace(figures, late_delivered=api.custom_sends(), late_seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -223,11 +223,17 @@ def serve_fake_api(pipe: Connection) -> None:
 
 
 def _measure(
-    server: Server, requests: int, concurrency: int, profile: Path | None = None
+    server: Server,
+    requests: int,
+    concurrency: int,
+    profile: Path | None = None,
+    settle: Callable[[Figures], Figures] = lambda figures: figures,
 ) -> Figures:
+    """The load on a fresh server; `settle` runs before the server is stopped."""
     with _running(server) as (pid, port):
         sampler: AbstractContextManager[None] = sampling(pid, profile) if profile else nullcontext()
-        return asyncio.run(_drive(server.name, pid, port, requests, concurrency, sampler))
+        figures = asyncio.run(_drive(server.name, pid, port, requests, concurrency, sampler))
+        return settle(figures)
 
 
 async def _drive(
