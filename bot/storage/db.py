@@ -14,6 +14,8 @@ from bot.storage.uow import SessionFactory
 
 #: How long a statement waits for another connection's (or process's) lock on SQLite.
 BUSY_TIMEOUT_SECONDS = 15.0
+#: Connections one process holds to PostgreSQL at most (it was 10 kept + 10 overflow).
+POSTGRES_POOL_SIZE = 20
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -29,8 +31,11 @@ def create_engine(database_url: str) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # Every connection is kept: an "overflow" connection is closed when it is returned, so a
+    # burst beyond the pool size opened and closed PostgreSQL connections (a backend process
+    # forked each time) for every callback (`bench wechat --backend postgres`, py-spy).
     return create_async_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+        url, pool_pre_ping=True, pool_size=POSTGRES_POOL_SIZE, max_overflow=0, hide_parameters=True
     )
 
 
