@@ -5,8 +5,8 @@ answer (a database outage answers 503, so WeChat retries instead of forgetting),
 with a deadline: a reply ready in time goes back passively in the HTTP response; otherwise
 WeChat gets `success` at once and the reply follows as a 客服消息 when it is ready. Under a
 burst, a callback that would queue too long for the engine gets `success` right after it is
-recorded, and its reply goes the same way. A retry of
-the same update (WeChat tries three times) gets the first reply again, or `success`.
+recorded, and its reply goes the same way. A retry of the same update (WeChat tries three
+times) gets the first reply again, or `success`.
 
 Modules: `protocol` (signatures, AES, XML), `render` (replies as messages), `outbound` (客服
 and template messages), `api` and `token` (HTTP API and the shared access_token), `setup`
