@@ -40,7 +40,7 @@ class Sizes:
     telegram_messages: int = 20
     telegram_rounds: int = 3
     wechat_requests: int = 500
-    wechat_concurrency: int = 50
+    wechat_concurrency: int = 100
     push_chats: int = 10_000
     push_crash: bool = True
     quick: bool = False
@@ -132,7 +132,9 @@ def run_all(
         results.telegram_closed = telegram_bench.measure_best(load, s.telegram_rounds, postgres_dsn)
 
     def run_wechat() -> None:
-        results.wechat = wechat_bench.measure(s.wechat_requests, s.wechat_concurrency)
+        results.wechat = wechat_bench.measure(
+            s.wechat_requests, s.wechat_concurrency, "sqlite", postgres_dsn, None
+        )
 
     def run_push() -> None:
         results.push = push_bench.measure(s.push_chats, s.push_crash, "sqlite", postgres_dsn)
@@ -319,28 +321,38 @@ claim and an outcome write.
 """
 
 
+#: Issue 20's bound on our callbacks' p99 under a burst of 100 concurrent.
+WECHAT_P99_TARGET = 0.5
+
+
 def _wechat(r: Results) -> str:
     s = r.sizes
     rows = [
-        f"| {f.server} | {f.quantile(50) * 1000:.0f} ms | {f.quantile(90) * 1000:.0f} ms "
+        f"| {f.server} | {f.per_second:.0f} | {f.quantile(50) * 1000:.0f} ms "
         f"| {f.quantile(99) * 1000:.0f} ms | {max(f.latencies) * 1000:.0f} ms "
-        f"| {', '.join(f'{count} {name}' for name, count in sorted(f.outcomes.items()))} |"
+        f"| {f.over_deadline} | {f.cpu_ms:.1f} "
+        f"| {', '.join(f'{count} {name}' for name, count in sorted(f.outcomes.items()))}"
+        f"{'' if f.late_delivered is None else f'; {f.late_delivered} by 客服消息'} |"
         for f in r.wechat
     ]
-    met = _verdict(all(f.ok for f in r.wechat))
+    ours = r.wechat[-1]
+    met = _verdict(ours.ok and ours.quantile(99) <= WECHAT_P99_TARGET)
     return f"""
 ## WeChat — `python -m bot bench wechat`
-{s.wechat_requests} signed, AES-encrypted callbacks, {s.wechat_concurrency} concurrent, against
-our HTTP app on loopback, SQLite (`--requests {s.wechat_requests}
---concurrency {s.wechat_concurrency}`).
+{s.wechat_requests} signed, AES-encrypted callbacks, {s.wechat_concurrency} concurrent, on
+loopback, SQLite (`--requests {s.wechat_requests} --concurrency {s.wechat_concurrency}`), each
+server a process of its own under the same load in one run: a bare ASGI app answering `success`,
+a plain wechatpy + SQLite handler, and ours (`python -m bot run`).
 
-| server | p50 | p90 | p99 | max | answers |
-|---|---:|---:|---:|---:|---|
+| server | req/s | p50 | p99 | max | over 4 s | CPU ms/callback | answers |
+|---|---:|---:|---:|---:|---:|---:|---|
 {chr(10).join(rows)}
 
-WeChat's limit is 5 s at every callback; p99 under it and every answer a passive reply or
-`success` — {met}. The adapter lets only a few callbacks into the engine at once, so latency
-under a burst is queueing, not timeouts; a callback alone takes a few tens of milliseconds.
+Target (issue 20): ours p99 ≤ {WECHAT_P99_TARGET * 1000:.0f} ms, every answer a passive reply
+or `success`, and every reply answered `success` delivered by 客服消息 — {met}. Under a burst
+ours answers `success` right after recording a callback when the callbacks in flight would
+keep it waiting, and its reply follows by 客服消息 from the outbox; a callback near WeChat's
+5 s does the same at 4 s.
 """
 
 

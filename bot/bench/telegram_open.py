@@ -37,7 +37,7 @@ from pathlib import Path
 import asyncpg
 
 from bot.bench.profile import sampling
-from bot.bench.stats import percentile
+from bot.bench.stats import percentile, process_cpu_seconds
 from bot.testing.fake_telegram import FakeTelegram, text_update
 
 MESSAGE = "/help"
@@ -140,13 +140,13 @@ def measure(
         plan = _backlog(load)
         expected = {chat: sent_before[chat] + plan.count(chat) * per_update for chat in sent_before}
         with sampling(pid, profile) if profile else nullcontext():
-            cpu_before = _cpu_seconds(pid)
+            cpu_before = process_cpu_seconds(pid)
             started = time.monotonic()
             for chat in plan:
                 fake.push_update(text_update(chat, MESSAGE))
             _wait_for(lambda: all(fake.sent_count(c) >= n for c, n in expected.items()))
             seconds = time.monotonic() - started
-            cpu = _cpu_seconds(pid) - cpu_before
+            cpu = process_cpu_seconds(pid) - cpu_before
     latencies = _latencies(fake, sent_before, per_update, started)
     return OpenFigures(bot.name, load.name, len(plan), seconds, latencies, cpu)
 
@@ -237,13 +237,6 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its threads, from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    utime, stime = int(fields[11]), int(fields[12])
-    return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:

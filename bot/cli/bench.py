@@ -152,16 +152,38 @@ def _telegram(args: argparse.Namespace) -> int:
 
 
 def _add_wechat(benches: SubParsers[argparse.ArgumentParser]) -> None:
-    wechat = benches.add_parser("wechat", help="callback latency under concurrent load")
-    wechat.add_argument("--requests", type=int, default=500)
-    wechat.add_argument("--concurrency", type=int, default=50)
+    wechat = benches.add_parser(
+        "wechat",
+        help="callback latency under a burst: ours vs bare ASGI and plain wechatpy + SQLite",
+    )
+    wechat.add_argument("--requests", type=_positive, default=500, help="(%(default)s)")
+    wechat.add_argument(
+        "--concurrency", type=_positive, default=100, help="in flight at once (%(default)s)"
+    )
+    wechat.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    wechat.add_argument(
+        "--profile", type=Path, help="sample our bot with py-spy, raw stacks in this folder"
+    )
+    _add_postgres_dsn(wechat)
     wechat.set_defaults(func=_wechat)
 
 
 def _wechat(args: argparse.Namespace) -> int:
     from bot.bench.wechat import run_bench
 
-    return run_bench(args.requests, args.concurrency)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    code = run_bench(args.requests, args.concurrency, args.backend, args.postgres_dsn, args.profile)
+    if args.profile:
+        _print_hotspots(args.profile)
+    return code
+
+
+def _print_hotspots(folder: Path) -> None:
+    from bot.bench.profile import hotspots
+
+    for raw in sorted(folder.glob("ours-*.txt")):
+        print(f"\n{raw.name}\n{hotspots(raw).format()}")
 
 
 def _add_push(benches: SubParsers[argparse.ArgumentParser]) -> None:

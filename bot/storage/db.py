@@ -10,14 +10,16 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from bot.storage.inline_sqlite import inline_connect
 from bot.storage.uow import SessionFactory
 
 #: PostgreSQL connections kept open. Every update takes one for its transaction and the outbox
 #: some for claims and outcomes; a pool smaller than that opens and closes overflow connections
-#: (a server process each) under a burst. SQLite keeps SQLAlchemy's default (5 + 10): more
-#: connections there only means more writers polling for its one write lock.
+#: (a server process each) under a burst (`bench wechat --backend postgres`, py-spy).
 POOL_SIZE = 20
 MAX_OVERFLOW = 10
+#: How long a statement waits for another connection's (or process's) lock on SQLite.
+BUSY_TIMEOUT_SECONDS = 15.0
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -33,10 +35,10 @@ def create_engine(database_url: str) -> AsyncEngine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
             url,
-            connect_args={"timeout": 15},
+            async_creator=inline_connect(url.database or ":memory:", BUSY_TIMEOUT_SECONDS),
             hide_parameters=True,
             # Sessions and connections roll back what they leave open when they close; the
-            # pool's own rollback on top costs aiosqlite a trip to its thread per transaction.
+            # pool's own rollback on top is one more statement per transaction.
             pool_reset_on_return=None,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -77,7 +79,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
 
 

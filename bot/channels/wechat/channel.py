@@ -3,8 +3,10 @@
 The 5-second rule shapes the callback. Each update is written to the engine's inbox before we
 answer (a database outage answers 503, so WeChat retries instead of forgetting), then handled
 with a deadline: a reply ready in time goes back passively in the HTTP response; otherwise
-WeChat gets `success` at once and the reply follows as a 客服消息 when it is ready. A retry of
-the same update (WeChat tries three times) gets the first reply again, or `success`.
+WeChat gets `success` at once and the reply follows as a 客服消息 when it is ready. Under a
+burst, a callback that would queue too long for the engine gets `success` right after it is
+recorded, and its reply goes the same way. A retry of the same update (WeChat tries three
+times) gets the first reply again, or `success`.
 
 Modules: `protocol` (signatures, AES, XML), `render` (replies as messages), `outbound` (客服
 and template messages), `api` and `token` (HTTP API and the shared access_token), `setup`
@@ -16,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -67,10 +70,22 @@ REPLY_DEADLINE_SECONDS = 4.0
 #: down or locked by another process, and WeChat is answered 503 while there is still time.
 RECORD_DEADLINE_SECONDS = 3.5
 #: Callbacks handled by the engine at once; the rest queue here, first come first served.
-#: A process is CPU-bound long before this limits it, but without it a burst makes database
-#: writers contend (SQLite's busy handler sleeps), which stretches the slowest answers most.
-#: Measured with `bench wechat`: p99 ~2.4 s instead of ~4 s at 50 concurrent on 2 cores.
+#: A process is CPU-bound long before this limits it; without it a burst interleaves a hundred
+#: handlings, each waiting for all the others, so every answer is late instead of the last.
+#: Recording is not queued here: it is one insert, and it must happen before any answer.
 ENGINE_CONCURRENCY = 4
+#: A callback that finds so many others in flight that handling them all would take longer
+#: than this is answered `success` as soon as it is recorded, and its reply goes by 客服消息:
+#: under a burst, handling every callback before answering it made WeChat wait ~100 handlings
+#: (`bench wechat`, 100 concurrent: p99 10 s; WeChat gives up at 5 s and retries).
+PASSIVE_BUDGET_SECONDS = 0.3
+#: Those replies are handled once no callback is waiting for its answer (the burst is over),
+#: or after this long at the latest, so a steady stream cannot hold them back for good.
+DEFER_LIMIT_SECONDS = 5.0
+#: What one handling takes before any has been timed (a burst can be the first thing a
+#: process sees), and how fast the estimate follows the measured times.
+FIRST_ESTIMATE_SECONDS = 0.02
+ESTIMATE_WEIGHT = 0.2
 #: Redis answers in milliseconds; an unreachable one must not eat the 5-s reply window.
 REDIS_TIMEOUT_SECONDS = 1.0
 #: How long `stop()` lets late replies finish before cancelling them.
@@ -132,7 +147,7 @@ class WeChatChannel:
             settings.tz,
         )
         self._background: set[asyncio.Task[Any]] = set()
-        self._engine_slots = asyncio.Semaphore(ENGINE_CONCURRENCY)
+        self._backlog = Backlog(ENGINE_CONCURRENCY)
 
     # -- ChannelAdapter -----------------------------------------------------------------------
     def routes(self) -> APIRouter:
@@ -192,6 +207,10 @@ class WeChatChannel:
         return PlainTextResponse(echo)
 
     async def _callback(self, request: Request) -> Response:
+        with self._backlog.callback() as expected_wait:
+            return await self._handle_callback(request, expected_wait)
+
+    async def _handle_callback(self, request: Request, expected_wait: float) -> Response:
         started = time.monotonic()
         try:
             body = await _read_body(request)
@@ -202,10 +221,10 @@ class WeChatChannel:
         if msg is None:
             return PlainTextResponse(SUCCESS)
         with log_context.handling_update(msg.update_key):  # its tasks keep it too
-            return await self._handle(msg, fields, started)
+            return await self._handle(msg, fields, started, expected_wait)
 
     async def _handle(
-        self, msg: IncomingMessage, fields: dict[str, str], started: float
+        self, msg: IncomingMessage, fields: dict[str, str], started: float, expected_wait: float
     ) -> Response:
         recording = self._spawn(self._record(msg))
         await asyncio.wait({recording}, timeout=RECORD_DEADLINE_SECONDS)
@@ -218,9 +237,15 @@ class WeChatChannel:
         recorded: Recorded = recording.result()
         if recorded.duplicate and recorded.answer is not None:
             return await self._answer(fields, msg, recorded.answer)
-        task = self._spawn(self._process(msg))
+        if expected_wait > PASSIVE_BUDGET_SECONDS:
+            # A burst: the reply goes from the outbox (客服) once the burst is answered; for a
+            # retry, the engine hands out nothing twice.
+            self._spawn(self._process_after_burst(msg))
+            return PlainTextResponse(SUCCESS)
+        task = self._spawn(self._process(msg, ReplyRoute.HELD))
         remaining = REPLY_DEADLINE_SECONDS - (time.monotonic() - started)
-        await asyncio.wait({task}, timeout=max(remaining, 0.0))
+        if remaining > 0:  # past the deadline already (recording was slow): answer now
+            await asyncio.wait({task}, timeout=remaining)
         if not task.done():
             # A retry's late reply is left to the request that first saw the update.
             if not recorded.duplicate:
@@ -270,14 +295,23 @@ class WeChatChannel:
     async def _record(self, msg: IncomingMessage) -> Recorded | None:
         """None when the database is unavailable (the caller answers 503)."""
         try:
-            async with self._engine_slots:
-                return await self._engine.record(msg)
+            return await self._engine.record(msg)
         except EngineUnavailable:
             return None
 
-    async def _process(self, msg: IncomingMessage) -> Answer:
-        async with self._engine_slots:
-            return await self._engine.process(msg, ReplyRoute.HELD)
+    async def _process(self, msg: IncomingMessage, route: ReplyRoute) -> Answer:
+        async with self._backlog.slot():
+            return await self._engine.process(msg, route)
+
+    async def _process_after_burst(self, msg: IncomingMessage) -> None:
+        """Handled once the callbacks waiting for an answer have theirs; the reply is queued
+        in the outbox, which sends it by 客服. A database outage leaves the update pending
+        (recorded: the next start's catch-up handles it)."""
+        await self._backlog.quiet(DEFER_LIMIT_SECONDS)
+        try:
+            await self._process(msg, ReplyRoute.OUTBOX)
+        except EngineUnavailable:
+            log.warning("wechat %s left pending: database unavailable", msg.update_key)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run in the background, kept referenced until done (and awaited by `stop`)."""
@@ -285,6 +319,46 @@ class WeChatChannel:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return task
+
+
+class Backlog:
+    """The callbacks in flight and the engine's slots.
+
+    A newcomer's wait is estimated as the callbacks already in flight times a moving average
+    of one handling: handlings share one process, so they are done one after another."""
+
+    def __init__(self, slots: int) -> None:
+        self._slots = asyncio.Semaphore(slots)
+        self._in_flight = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+        self._estimate = FIRST_ESTIMATE_SECONDS
+
+    @contextmanager
+    def callback(self) -> Iterator[float]:
+        """Counts a callback in flight while it runs; gives its expected wait."""
+        expected_wait = self._in_flight * self._estimate
+        self._in_flight += 1
+        self._quiet.clear()
+        try:
+            yield expected_wait
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._quiet.set()
+
+    async def quiet(self, at_most: float) -> None:
+        """Until no callback is in flight, or `at_most` seconds."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._quiet.wait(), at_most)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        async with self._slots:
+            started = time.monotonic()
+            yield
+            took = time.monotonic() - started
+            self._estimate += ESTIMATE_WEIGHT * (took - self._estimate)
 
 
 def _required_settings(settings: Settings) -> tuple[str, str, str]:
