@@ -78,10 +78,10 @@ async def test_two_processes_deliver_every_message_exactly_once(
     assert {row.status for row in rows} == {"sent"} and len(rows) == PUSHES
     assert len({row.claimed_by for row in rows}) == 2  # both processes delivered
     assert len({tuple(row.message_ids or ()) for row in rows}) == PUSHES  # each its own id
-    # The pacing is shared through Redis: two processes pacing alone would each send up to the
-    # whole limit and see about half refused. (The issue's ≤ 1 % is measured by `bench push` on
-    # a quiet machine; on this shared one, loaded, bunched arrivals let a few 429s through.)
-    assert fake.limits.refused < PUSHES // 10
+    # The pacing and the send window are shared through Redis: two processes pacing alone would
+    # each send up to the whole limit and see about half refused; with only the buckets shared
+    # (each its own window) 3-7 % were refused. The issue allows 1 %.
+    assert fake.limits.refused <= PUSHES // 100
 
 
 def _chats(fake: FakeTelegram) -> Counter[int]:

@@ -92,7 +92,8 @@ class TelegramChannel:
             self._shared = shared_buckets(settings.redis_url, settings.telegram_token, limits)
         overall = self._shared.overall if self._shared else None
         per_chat = self._shared.per_chat if self._shared else None
-        pacer = Pacer(limits, sleep, overall=overall, per_chat=per_chat)
+        window = self._shared.window if self._shared else None
+        pacer = Pacer(limits, sleep, overall=overall, per_chat=per_chat, window=window)
         texts = engine.texts
         self._sender = TelegramSender(self.bot, pacer, settings.media_dir, texts, sleep)
         self._queue = ChatQueue()

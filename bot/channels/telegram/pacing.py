@@ -12,14 +12,18 @@ requests more than others). So besides the evenly spacing bucket (29 a second), 
 holds a place in a `SendWindow` from the moment it leaves until a second after its answer:
 that bounds what Telegram can count in any second whatever the delays, at the price of
 sending a little below 30 a second (30 / (1 s + round trip)). Measured with `bench push`
-against the enforcing fake (docs/benchmarks.md).
+against the enforcing fake (docs/benchmarks.md). With REDIS_URL that window is shared too
+(`RedisWindow`): two instances each keeping their own window of 30 were answered 429 for 3–7 %
+of their sends (tests/e2e/test_two_processes.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -149,6 +153,31 @@ class SendWindow:
         self._answered.append(self._clock())
 
 
+#: Take a place in the shared send window: places answered more than ARGV[2] ms ago leave it;
+#: an open place counts until ARGV[3] ms from now at most (an instance killed mid-send leaves
+#: one behind). Returns -1 when admitted, else the milliseconds to wait before asking again.
+_WINDOW_ENTER_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) + window)
+  return -1
+end
+local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+return oldest + window - now
+"""
+#: The place's request was answered: it leaves the window ARGV[2] ms from now.
+_WINDOW_LEAVE_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
+return 0
+"""
+
+
 class RedisLink:
     """One Redis client for all the buckets of an instance, and whether it is worth asking:
     after a failure the buckets pace alone for REDIS_RETRY_SECONDS before one asks again (a
@@ -219,6 +248,61 @@ class RedisBucket:
         return int(wait_us) / 1_000_000
 
 
+class RedisWindow:
+    """The `SendWindow` shared by every instance through Redis, on Redis's clock. Only one
+    caller per instance asks Redis at a time (the others queue on a lock), so a full window
+    costs one round trip per wait, not one per waiting send. While Redis is unreachable the
+    instance keeps a window of its own, as the buckets do."""
+
+    #: The longest an unanswered request holds its place (a killed instance's requests).
+    OPEN_PLACE_MS = 30_000
+    #: How long to wait before asking again while every place is held by an open request.
+    OPEN_RETRY_SECONDS = 0.02
+
+    def __init__(self, link: RedisLink, key: str, limit: int, seconds: float) -> None:
+        self._link = link
+        self._key = key
+        self._limit = limit
+        self._window_ms = int(seconds * 1000)
+        self._enter: Any = link.client.register_script(_WINDOW_ENTER_SCRIPT)
+        self._leave: Any = link.client.register_script(_WINDOW_LEAVE_SCRIPT)
+        self._fallback = SendWindow(limit, seconds)
+        self._turn = asyncio.Lock()
+
+    async def enter(self, sleep: Sleep) -> str | None:
+        """Wait for a place; its id (None: a place in this instance's own window)."""
+        async with self._turn:
+            while True:
+                if not self._link.worth_asking():
+                    await self._enter_locally(sleep)
+                    return None
+                place = uuid.uuid4().hex
+                args = [self._limit, self._window_ms, self.OPEN_PLACE_MS, place]
+                try:
+                    wait_ms = int(await self._enter(keys=[self._key], args=args))
+                except (RedisError, OSError) as exc:
+                    await self._link.failed(exc)
+                    await self._enter_locally(sleep)
+                    return None
+                self._link.answered()
+                if wait_ms < 0:
+                    return place
+                await sleep(min(wait_ms / 1000, self.OPEN_RETRY_SECONDS))
+
+    async def leave(self, place: str | None) -> None:
+        if place is None:
+            self._fallback.answered()
+            return
+        try:
+            await self._leave(keys=[self._key], args=[place])
+        except (RedisError, OSError) as exc:
+            await self._link.failed(exc)  # the place leaves by itself after OPEN_PLACE_MS
+
+    async def _enter_locally(self, sleep: Sleep) -> None:
+        while not self._fallback.admit():
+            await sleep(self._fallback.wait())
+
+
 class Pacer:
     """Waits until a message to a chat may go out under both limits."""
 
@@ -229,14 +313,16 @@ class Pacer:
         *,
         overall: RedisBucket | None = None,
         per_chat: RedisBucket | None = None,
+        window: RedisWindow | None = None,
         clock: Clock = time.monotonic,
     ) -> None:
-        """`overall` and `per_chat`: buckets shared through Redis with other instances."""
+        """`overall`, `per_chat` and `window`: shared through Redis with other instances."""
         self._per_chat = LocalBuckets(limits.per_chat_rate, limits.per_chat_burst, clock)
         self._overall_local = LocalBuckets(limits.overall_rate, limits.overall_burst, clock)
         self._overall_shared = overall
         self._per_chat_shared = per_chat
         self._window = SendWindow(limits.window_limit, limits.window_seconds, clock)
+        self._window_shared = window
         self._sleep = sleep
 
     @asynccontextmanager
@@ -251,6 +337,13 @@ class Pacer:
             await self._pause(await self._overall_shared.reserve())
         else:
             await self._pause(self._overall_local.reserve("bot"))
+        if self._window_shared is not None:
+            place = await self._window_shared.enter(self._sleep)
+            try:
+                yield
+            finally:
+                await self._window_shared.leave(place)
+            return
         while not self._window.admit():
             await self._sleep(self._window.wait())
         try:
@@ -265,8 +358,8 @@ class Pacer:
 
 def shared_buckets(redis_url: str, token: str, limits: TelegramLimits) -> SharedBuckets:
     """The buckets every instance of this bot shares (keyed by the bot's id): the bot-wide
-    one, and the per-chat ones (a chat may be answered by one instance and pushed to by
-    another at the same moment)."""
+    one, the per-chat ones (a chat may be answered by one instance and pushed to by another
+    at the same moment), and the send window."""
     bot_id = token.partition(":")[0]
     link = RedisLink(redis_url)
     return SharedBuckets(
@@ -277,6 +370,9 @@ def shared_buckets(redis_url: str, token: str, limits: TelegramLimits) -> Shared
         per_chat=RedisBucket(
             link, f"telegram:chat:{bot_id}", limits.per_chat_rate, limits.per_chat_burst
         ),
+        window=RedisWindow(
+            link, f"telegram:window:{bot_id}", limits.window_limit, limits.window_seconds
+        ),
     )
 
 
@@ -285,6 +381,7 @@ class SharedBuckets:
     link: RedisLink
     overall: RedisBucket
     per_chat: RedisBucket
+    window: RedisWindow
 
     async def close(self) -> None:
         await self.link.close()
