@@ -23,7 +23,7 @@ from bot.handlers import all_flows
 from bot.settings import PROJECT_ROOT
 from bot.storage.db import create_engine, session_factory
 from bot.storage.uow import UnitOfWork
-from bot.testing.fake_telegram import FakeTelegram, text_update
+from bot.testing.fake_telegram import FakeTelegram, callback_update, text_update
 from tests.fakes.telegram_harness import (
     WEBHOOK_SECRET,
     RecordingSleep,
@@ -205,8 +205,13 @@ async def test_kill_9_between_record_and_reply_loses_no_update(
     runtime: Runtime, fake: FakeTelegram
 ) -> None:
     """A poller killed with recorded-but-unhandled updates; the next start handles them all."""
-    owner_of = {fake.push_update(text_update(owner, "/help")): owner for owner in range(9000, 9150)}
-    fake.delays["sendMessage"] = 2  # keeps handling far behind recording
+    # A button press: handling first acknowledges it (answerCallbackQuery), which the fake
+    # holds, so handling stays far behind recording (replies go through the outbox, so a slow
+    # sendMessage would not hold handling up).
+    owner_of = {
+        fake.push_update(callback_update(owner, "flow:faq")): owner for owner in range(9000, 9150)
+    }
+    fake.delays["answerCallbackQuery"] = 2
     env = {
         **os.environ,
         "DATABASE_URL": runtime.settings.database_url,

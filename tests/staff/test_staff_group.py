@@ -254,12 +254,19 @@ async def test_a_reply_in_the_topic_reaches_a_wechat_owner_as_customer_service_m
     update_id = await staff_says(runtime, fake, AGENT_TG, "OK 我们马上联系楼上", thread_id)
     fake.replay(update_id)  # Telegram delivers it again: recorded once, relayed once
     await fake.wait_until(lambda: fake.acknowledged_below > update_id)
+
+    def bodies() -> list[str]:
+        return [json.dumps(call.body, ensure_ascii=False) for call in wechat.api.calls(CUSTOM)]
+
+    async def relayed() -> bool:
+        # Sent straight after its commit by the worker, or by the worker's next round.
+        await runtime.outbox.run_once()
+        return any("OK 我们马上联系楼上" in body for body in bodies())
+
+    await eventually(relayed)
     await runtime.outbox.run_once()
-    await runtime.outbox.run_once()
-    bodies = [json.dumps(call.body, ensure_ascii=False) for call in wechat.api.calls(CUSTOM)]
-    assert any("客服王芳正在为您服务" in body for body in bodies)  # replying claimed it
-    relayed = [b for b in bodies if "OK 我们马上联系楼上" in b]
-    assert len(relayed) == 1
+    assert any("客服王芳正在为您服务" in body for body in bodies())  # replying claimed it
+    assert len([b for b in bodies() if "OK 我们马上联系楼上" in b]) == 1
     assert wechat.api.calls(CUSTOM)[-1].body["text"]["content"] == "客服王芳：OK 我们马上联系楼上"
 
 
