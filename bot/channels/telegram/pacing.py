@@ -152,6 +152,14 @@ class SendWindow:
         self._open -= 1
         self._answered.append(self._clock())
 
+    async def enter(self, sleep: Sleep) -> None:
+        """Wait for a place (the same calls as `RedisWindow`, whose places have ids)."""
+        while not self.admit():
+            await sleep(self.wait())
+
+    async def leave(self, _place: str | None = None) -> None:
+        self.answered()
+
 
 #: Take a place in the shared send window: places answered more than ARGV[2] ms ago leave it;
 #: an open place counts until ARGV[3] ms from now at most (an instance killed mid-send leaves
@@ -274,7 +282,7 @@ class RedisWindow:
         async with self._turn:
             while True:
                 if not self._link.worth_asking():
-                    await self._enter_locally(sleep)
+                    await self._fallback.enter(sleep)
                     return None
                 place = uuid.uuid4().hex
                 args = [self._limit, self._window_ms, self.OPEN_PLACE_MS, place]
@@ -282,7 +290,7 @@ class RedisWindow:
                     wait_ms = int(await self._enter(keys=[self._key], args=args))
                 except (RedisError, OSError) as exc:
                     await self._link.failed(exc)
-                    await self._enter_locally(sleep)
+                    await self._fallback.enter(sleep)
                     return None
                 self._link.answered()
                 if wait_ms < 0:
@@ -297,10 +305,6 @@ class RedisWindow:
             await self._leave(keys=[self._key], args=[place])
         except (RedisError, OSError) as exc:
             await self._link.failed(exc)  # the place leaves by itself after OPEN_PLACE_MS
-
-    async def _enter_locally(self, sleep: Sleep) -> None:
-        while not self._fallback.admit():
-            await sleep(self._fallback.wait())
 
 
 class Pacer:
@@ -321,8 +325,9 @@ class Pacer:
         self._overall_local = LocalBuckets(limits.overall_rate, limits.overall_burst, clock)
         self._overall_shared = overall
         self._per_chat_shared = per_chat
-        self._window = SendWindow(limits.window_limit, limits.window_seconds, clock)
-        self._window_shared = window
+        self._window: SendWindow | RedisWindow = window or SendWindow(
+            limits.window_limit, limits.window_seconds, clock
+        )
         self._sleep = sleep
 
     @asynccontextmanager
@@ -337,19 +342,11 @@ class Pacer:
             await self._pause(await self._overall_shared.reserve())
         else:
             await self._pause(self._overall_local.reserve("bot"))
-        if self._window_shared is not None:
-            place = await self._window_shared.enter(self._sleep)
-            try:
-                yield
-            finally:
-                await self._window_shared.leave(place)
-            return
-        while not self._window.admit():
-            await self._sleep(self._window.wait())
+        place = await self._window.enter(self._sleep)
         try:
             yield
         finally:
-            self._window.answered()
+            await self._window.leave(place)
 
     async def _pause(self, seconds: float) -> None:
         if seconds > 0:
