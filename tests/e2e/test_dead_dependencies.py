@@ -58,13 +58,6 @@ async def test_a_lost_database_is_one_line_per_outage_in_a_periodic_job(
     assert all(r.exc_info is None for r in caplog.records)
 
 
-@pytest.fixture
-def wechat_api() -> FakeWeChatApi:
-    api = FakeWeChatApi().start()
-    yield api  # type: ignore[misc]
-    api.stop()
-
-
 async def test_an_unreachable_redis_is_a_warning_at_start_and_photos_still_work(
     runtime: Runtime,
     make_settings: Callable[..., Settings],

@@ -34,13 +34,6 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def wechat_api() -> Iterator[FakeWeChatApi]:
-    api = FakeWeChatApi().start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
 def bot_process(tmp_path: Path, fake: FakeTelegram, wechat_api: FakeWeChatApi) -> Iterator[str]:
     port = _free_port()
     env = {
