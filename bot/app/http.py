@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from bot.metrics import ESCALATIONS, OUTBOX, OUTBOX_LAG
 from bot.pages import messages, surveys
 from bot.staff import api as staff_api
 from bot.staff.console import routes as console
+from bot.staff.console.web import SECURITY_HEADERS as CONSOLE_HEADERS
 from bot.storage.migrate import migrations_current
 from bot.storage.repositories.operations import Backlog, backlog
 
@@ -48,10 +50,14 @@ class EveryResponse:
     """Each request gets an id for its log lines (bot.log_context) and its response's
     X-Request-ID: the caller's own when it sends a sane one (a proxy's, to follow a request
     across services), else a new one. Each response gets the security headers a route did not
-    set itself. Plain ASGI (not BaseHTTPMiddleware): request bodies keep streaming untouched."""
+    set itself; under a prefix of `forced` (the console's stricter set) those headers replace
+    the route's. Plain ASGI (not BaseHTTPMiddleware, which costs every request, WeChat's
+    callbacks included, a task group and a memory stream): request bodies keep streaming
+    untouched."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, forced: Mapping[str, Mapping[str, str]]) -> None:
         self.app = app
+        self.forced = forced
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,10 +65,14 @@ class EveryResponse:
             return
         incoming = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
         request_id = incoming if REQUEST_ID_SHAPE.fullmatch(incoming) else uuid.uuid4().hex
+        path = scope["path"]
+        forced = [h for prefix, h in self.forced.items() if path.startswith(prefix)]
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                for overriding in forced:
+                    headers.update(overriding)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
                 headers[REQUEST_ID_HEADER] = request_id
@@ -139,9 +149,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         router = channel.routes()
         if router is not None:
             app.include_router(router)
-    # Added last, so outermost (around the console's middleware too, which answers from a
-    # task of its own): every line of a request, its access log line included, has the id.
-    app.add_middleware(EveryResponse)
+    # Added last, so outermost: every line of a request, its access log line included, has
+    # the id.
+    app.add_middleware(EveryResponse, forced={console.PREFIX: CONSOLE_HEADERS})
     return app
 
 

@@ -10,8 +10,6 @@ from pathlib import Path as FilePath
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.engine.context import Services
 from bot.services.staff import TooManyAttempts, authenticate, issue_token
@@ -34,7 +32,6 @@ from bot.staff.console.session import (
     set_session,
 )
 from bot.staff.console.web import (
-    SECURITY_HEADERS,
     Console,
     Forbidden,
     NotSignedIn,
@@ -44,6 +41,8 @@ from bot.staff.console.web import (
 )
 from bot.storage.uow import UnitOfWork
 
+#: Where the console lives; its answers carry web.SECURITY_HEADERS (bot.app.http adds them).
+PREFIX = "/console"
 STATIC = FilePath(__file__).parent / "static"
 #: Set before sign-in so the sign-in form carries a CSRF token too (login CSRF).
 PRE_COOKIE = "console_pre"
@@ -66,32 +65,9 @@ def mount(app: FastAPI, uow_factory: Callable[[], UnitOfWork], services: Service
     app.add_exception_handler(NotSignedIn, on_refusal)
     app.add_exception_handler(Forbidden, on_refusal)
 
-    app.add_middleware(ConsoleHeaders)
-
-
-class ConsoleHeaders:
-    """The console's security headers on its answers. Plain ASGI: a `@app.middleware("http")`
-    (BaseHTTPMiddleware) costs every request of the app, WeChat's callbacks included, a task
-    group and a memory stream (seen in a py-spy profile of `bench wechat`)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/console"):
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).update(SECURITY_HEADERS)
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
 
 def sign_in_router(console: Console) -> APIRouter:
-    routes = APIRouter(prefix="/console")
+    routes = APIRouter(prefix=PREFIX)
 
     @routes.get("")
     @routes.get("/")
