@@ -645,3 +645,25 @@ async def test_template_keywords_are_cut_to_wechats_limits(
     value = call.body["data"]["thing2"]["value"]
     assert len(value) == 20 and value.endswith("…")
     assert call.body["data"]["thing1"]["value"] == "满意度回访"
+
+
+async def test_an_owner_with_a_reply_left_for_after_a_burst_keeps_the_order(
+    wechat: WeChat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An owner's message answered `success` in a burst is handled after it; their next
+    message, even once the burst is over, waits its turn behind it instead of being handled
+    (and answered passively) first."""
+    monkeypatch.setattr(wechat_module, "PASSIVE_BUDGET_SECONDS", 0.0)
+    owner = "oOrderedOwner"
+    async with wechat.channel._backlog._deferred_turn:  # the burst's replies wait
+        first = [wechat.server.text(owner, "帮助")]
+        others = [wechat.server.text(f"oBurstOwner{n:02d}", "帮助") for n in range(5)]
+        answers = await asyncio.gather(*(wechat.server.send(m) for m in first + others))
+        assert answers[0].is_success
+        monkeypatch.setattr(wechat_module, "PASSIVE_BUDGET_SECONDS", 3600.0)
+        second = await wechat.server.send(wechat.server.text(owner, "你好"))
+        assert second.is_success  # not handled before the first
+    calls = await wechat.api.wait_for(CUSTOM, 1 + sum(a.is_success for a in answers))
+    mine = [call.body for call in calls if call.body["touser"] == owner]
+    assert len(mine) == 2
+    assert mine[0]["msgtype"] == "msgmenu" and "邀请码" in mine[0]["msgmenu"]["head_content"]
