@@ -16,6 +16,7 @@ and template messages), `api` and `token` (HTTP API and the shared access_token)
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from bisect import bisect_left
@@ -87,7 +88,7 @@ PASSIVE_BUDGET_SECONDS = 0.3
 DEFER_LIMIT_SECONDS = 5.0
 #: Callbacks recorded in one transaction at most (see `GroupRecorder`).
 RECORD_BATCH = 100
-#: What one handling takes before any has been timed (a burst can be the first thing a
+#: What one callback costs before any has been timed (a burst can be the first thing a
 #: process sees), and how fast the estimate follows the measured times.
 FIRST_ESTIMATE_SECONDS = 0.02
 ESTIMATE_WEIGHT = 0.2
@@ -431,7 +432,9 @@ class GroupRecorder:
         recorded: asyncio.Future[Recorded | None] = asyncio.get_running_loop().create_future()
         self._waiting.append((msg, recorded))
         if self._writer is None:
-            self._writer = asyncio.create_task(self._write())
+            # Not in the context of the callback that happens to start it: the batch's log
+            # lines are no more that update's than the others'.
+            self._writer = asyncio.create_task(self._write(), context=contextvars.Context())
         return recorded
 
     async def _write(self) -> None:
