@@ -5,6 +5,7 @@ SCHEDULER_TICK_SECONDS, for rows that fall due by time) and, on a terminal, the 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -62,6 +63,7 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
         log_config=None if runtime.settings.log_format == "json" else LOGGING_CONFIG,
     )
     server = uvicorn.Server(config)
+    _freeze_startup_objects()
     tasks = [asyncio.create_task(server.serve())]
     if console_user is not None:
         tasks.append(asyncio.create_task(_console(runtime, console_user, server)))
@@ -74,6 +76,16 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
         await runtime.outbox.stop()
         await runtime.stop_channels()
         await runtime.close()
+
+
+def _freeze_startup_objects() -> None:
+    """What start-up built (~200,000 objects: flows, FAQ index, ORM mappings, the app) lives as
+    long as the process: kept out of the collector's sight, a full collection no longer scans
+    it. Each full collection stopped the event loop for ~200 ms, a callback burst set off two
+    (`bench wechat`, py-spy: 20 % of the samples in whatever frame allocated at that moment,
+    p99 900 ms); frozen, one takes ~8 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 def _survey_jobs(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:

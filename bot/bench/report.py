@@ -133,7 +133,7 @@ def run_all(
 
     def run_wechat() -> None:
         results.wechat = wechat_bench.measure(
-            s.wechat_requests, s.wechat_concurrency, "sqlite", postgres_dsn, None
+            s.wechat_requests, s.wechat_concurrency, ["sqlite", "postgres"], postgres_dsn, None
         )
 
     def run_push() -> None:
@@ -336,24 +336,28 @@ def _wechat(r: Results) -> str:
         f"{'' if f.late_delivered is None else f'; {f.late_delivered} by 客服消息'} |"
         for f in r.wechat
     ]
-    ours = r.wechat[-1]
-    met = _verdict(ours.ok and ours.quantile(99) <= WECHAT_P99_TARGET)
+    met = _verdict(
+        all(f.ok and f.quantile(99) <= WECHAT_P99_TARGET for f in wechat_bench.ours(r.wechat))
+    )
     return f"""
 ## WeChat — `python -m bot bench wechat`
 {s.wechat_requests} signed, AES-encrypted callbacks, {s.wechat_concurrency} concurrent, on
-loopback, SQLite (`--requests {s.wechat_requests} --concurrency {s.wechat_concurrency}`), each
-server a process of its own under the same load in one run: a bare ASGI app answering `success`,
-a plain wechatpy + SQLite handler, and ours (`python -m bot run`).
+loopback (`--requests {s.wechat_requests} --concurrency {s.wechat_concurrency}`, and
+`--backend postgres`), each server a process of its own under the same load in one run: a bare
+ASGI app answering `success`, a plain wechatpy + SQLite handler, and ours (`python -m bot run`)
+on SQLite and on PostgreSQL. CPU per callback is the server process's, for the load and for
+the replies it sent by 客服消息 after it.
 
 | server | req/s | p50 | p99 | max | over 4 s | CPU ms/callback | answers |
 |---|---:|---:|---:|---:|---:|---:|---|
 {chr(10).join(rows)}
 
-Target (issue 20): ours p99 ≤ {WECHAT_P99_TARGET * 1000:.0f} ms, every answer a passive reply
-or `success`, and every reply answered `success` delivered by 客服消息 — {met}. Under a burst
-ours answers `success` right after recording a callback when the callbacks in flight would
-keep it waiting, and its reply follows by 客服消息 from the outbox; a callback near WeChat's
-5 s does the same at 4 s.
+Target (issue 20): ours p99 ≤ {WECHAT_P99_TARGET * 1000:.0f} ms on both databases, every answer
+a passive reply or `success`, and every reply answered `success` delivered by 客服消息 —
+{met}. Under a burst ours records the callbacks arriving together in one transaction and
+answers `success` right after when the callbacks in flight or just arrived would keep it
+waiting; its reply follows by 客服消息 from the outbox, handled between the burst's waves and
+after it. A callback near WeChat's 5 s does the same at 4 s.
 """
 
 

@@ -174,17 +174,21 @@ class WeChatServer:
         }
 
     def read(self, response: httpx.Response) -> Answer:
-        raw = response.text
-        if response.status_code != 200 or not raw.startswith("<xml>"):
-            return Answer(response.status_code, raw, {}, encrypted=False)
-        outer = _fields(raw)
-        if "Encrypt" not in outer:
-            return Answer(response.status_code, raw, outer, encrypted=False)
-        expected = signature(TOKEN, outer["TimeStamp"], outer["Nonce"], outer["Encrypt"])
-        assert outer["MsgSignature"] == expected, "reply signature does not verify"
-        inner, app_id = decrypt(outer["Encrypt"])
-        assert app_id == self.app_id, "reply encrypted for another app id"
-        return Answer(response.status_code, raw, _fields(inner), encrypted=True)
+        return read_answer(response.status_code, response.text, self.app_id)
+
+
+def read_answer(status: int, raw: str, app_id: str) -> Answer:
+    """Our app's answer as WeChat reads it: a sealed passive reply is checked and decrypted."""
+    if status != 200 or not raw.startswith("<xml>"):
+        return Answer(status, raw, {}, encrypted=False)
+    outer = _fields(raw)
+    if "Encrypt" not in outer:
+        return Answer(status, raw, outer, encrypted=False)
+    expected = signature(TOKEN, outer["TimeStamp"], outer["Nonce"], outer["Encrypt"])
+    assert outer["MsgSignature"] == expected, "reply signature does not verify"
+    inner, sealed_for = decrypt(outer["Encrypt"])
+    assert sealed_for == app_id, "reply encrypted for another app id"
+    return Answer(status, raw, _fields(inner), encrypted=True)
 
 
 def _fields(xml: str) -> dict[str, str]:

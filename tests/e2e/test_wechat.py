@@ -10,7 +10,7 @@ import asyncio
 import shutil
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -256,29 +256,31 @@ async def test_a_slow_reply_goes_by_customer_service_after_success(
 async def test_a_burst_is_answered_success_at_once_and_replied_by_customer_service(
     wechat: WeChat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A callback that finds others in flight (here: any, the budget being 0) gets `success`
-    as soon as it is recorded; its reply goes by 客服 once the burst is answered. Every owner
-    gets exactly one reply, one way or the other, and every message is in the inbox."""
+    """A callback that finds others in flight or just arrived (here: any, the budget being 0)
+    gets `success` as soon as it is recorded; its reply goes by 客服 once the burst leaves
+    room. Every owner gets exactly one reply, one way or the other (the first, alone, is
+    answered passively), and every message is in the inbox."""
     monkeypatch.setattr(wechat_module, "PASSIVE_BUDGET_SECONDS", 0.0)
+    alone = await wechat.server.send(wechat.server.text("oBurstOwnerAlone", "帮助"))
+    assert alone.content, "a callback with no other around was not answered passively"
     messages = [wechat.server.text(f"oBurstOwner{n:02d}", "帮助") for n in range(20)]
     answers = await asyncio.gather(*(wechat.server.send(m) for m in messages))
     assert all(answer.status == 200 for answer in answers)
     late = sorted(m["FromUserName"] for m, a in zip(messages, answers, strict=True) if a.is_success)
     assert late, "no callback found another in flight"
-    assert len(late) < len(messages)  # the first found none: it was answered passively
     await wechat.api.wait_for(CUSTOM, len(late))
     await asyncio.sleep(0.5)  # a reply sent twice would show up by now
     assert sorted(call.body["touser"] for call in wechat.api.calls(CUSTOM)) == late
-    assert await wechat.inbox_rows() == len(messages)
+    assert await wechat.inbox_rows() == len(messages) + 1
 
 
 async def test_database_down_answers_503_so_wechat_retries(
     wechat: WeChat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def unavailable(msg: IncomingMessage) -> None:
+    async def unavailable(msgs: Sequence[IncomingMessage]) -> None:
         raise EngineUnavailable("database unavailable")
 
-    monkeypatch.setattr(wechat.runtime.engine, "record", unavailable)
+    monkeypatch.setattr(wechat.runtime.engine, "record_batch", unavailable)
     answer = await wechat.server.send(wechat.server.text(OPENID, "帮助"))
     assert answer.status == 503
 
@@ -643,3 +645,25 @@ async def test_template_keywords_are_cut_to_wechats_limits(
     value = call.body["data"]["thing2"]["value"]
     assert len(value) == 20 and value.endswith("…")
     assert call.body["data"]["thing1"]["value"] == "满意度回访"
+
+
+async def test_an_owner_with_a_reply_left_for_after_a_burst_keeps_the_order(
+    wechat: WeChat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An owner's message answered `success` in a burst is handled after it; their next
+    message, even once the burst is over, waits its turn behind it instead of being handled
+    (and answered passively) first."""
+    monkeypatch.setattr(wechat_module, "PASSIVE_BUDGET_SECONDS", 0.0)
+    owner = "oOrderedOwner"
+    async with wechat.channel._backlog._deferred_turn:  # the burst's replies wait
+        first = [wechat.server.text(owner, "帮助")]
+        others = [wechat.server.text(f"oBurstOwner{n:02d}", "帮助") for n in range(5)]
+        answers = await asyncio.gather(*(wechat.server.send(m) for m in first + others))
+        assert answers[0].is_success
+        monkeypatch.setattr(wechat_module, "PASSIVE_BUDGET_SECONDS", 3600.0)
+        second = await wechat.server.send(wechat.server.text(owner, "你好"))
+        assert second.is_success  # not handled before the first
+    calls = await wechat.api.wait_for(CUSTOM, 1 + sum(a.is_success for a in answers))
+    mine = [call.body for call in calls if call.body["touser"] == owner]
+    assert len(mine) == 2
+    assert mine[0]["msgtype"] == "msgmenu" and "邀请码" in mine[0]["msgmenu"]["head_content"]

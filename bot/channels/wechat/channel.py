@@ -16,8 +16,11 @@ and template messages), `api` and `token` (HTTP API and the shared access_token)
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
+from bisect import bisect_left
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from datetime import datetime
@@ -72,17 +75,20 @@ RECORD_DEADLINE_SECONDS = 3.5
 #: Callbacks handled by the engine at once; the rest queue here, first come first served.
 #: A process is CPU-bound long before this limits it; without it a burst interleaves a hundred
 #: handlings, each waiting for all the others, so every answer is late instead of the last.
-#: Recording is not queued here: it is one insert, and it must happen before any answer.
+#: Recording is not queued here: it must happen before any answer (see `GroupRecorder`).
 ENGINE_CONCURRENCY = 4
-#: A callback that finds so many others in flight that handling them all would take longer
-#: than this is answered `success` as soon as it is recorded, and its reply goes by 客服消息:
+#: A callback that, once recorded, finds so many others in flight that handling them all
+#: would take longer than this is answered `success` at once, and its reply goes by 客服消息:
 #: under a burst, handling every callback before answering it made WeChat wait ~100 handlings
 #: (`bench wechat`, 100 concurrent: p99 10 s; WeChat gives up at 5 s and retries).
 PASSIVE_BUDGET_SECONDS = 0.3
-#: Those replies are handled once no callback is waiting for its answer (the burst is over),
-#: or after this long at the latest, so a steady stream cannot hold them back for good.
+#: Those replies are handled one at a time whenever no callback is waiting for its answer
+#: (between the waves of a burst, and after it), and after this long at the latest, so a
+#: steady stream cannot hold them back for good.
 DEFER_LIMIT_SECONDS = 5.0
-#: What one handling takes before any has been timed (a burst can be the first thing a
+#: Callbacks recorded in one transaction at most (see `GroupRecorder`).
+RECORD_BATCH = 100
+#: What one callback costs before any has been timed (a burst can be the first thing a
 #: process sees), and how fast the estimate follows the measured times.
 FIRST_ESTIMATE_SECONDS = 0.02
 ESTIMATE_WEIGHT = 0.2
@@ -115,7 +121,11 @@ class WeChatChannel:
             )
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
-        self._http = httpx.AsyncClient(limits=httpx.Limits(max_connections=50))
+        # As many kept alive as may be open: under a burst the outbox sends many 客服 messages
+        # at once, and each connection closed after use is a new TCP and TLS handshake.
+        self._http = httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=50)
+        )
         self._redis = (
             Redis.from_url(
                 settings.redis_url,
@@ -147,7 +157,11 @@ class WeChatChannel:
             settings.tz,
         )
         self._background: set[asyncio.Task[Any]] = set()
-        self._backlog = Backlog(ENGINE_CONCURRENCY)
+        self._backlog = Backlog(ENGINE_CONCURRENCY, PASSIVE_BUDGET_SECONDS)
+        self._recorder = GroupRecorder(engine)
+        #: Owners with replies left for after the burst: their next messages wait their turn
+        #: too (per-chat order), instead of being answered passively before the earlier ones.
+        self._deferred: Counter[str] = Counter()
 
     # -- ChannelAdapter -----------------------------------------------------------------------
     def routes(self) -> APIRouter:
@@ -207,10 +221,10 @@ class WeChatChannel:
         return PlainTextResponse(echo)
 
     async def _callback(self, request: Request) -> Response:
-        with self._backlog.callback() as expected_wait:
-            return await self._handle_callback(request, expected_wait)
+        with self._backlog.callback():
+            return await self._handle_callback(request)
 
-    async def _handle_callback(self, request: Request, expected_wait: float) -> Response:
+    async def _handle_callback(self, request: Request) -> Response:
         started = time.monotonic()
         try:
             body = await _read_body(request)
@@ -221,34 +235,43 @@ class WeChatChannel:
         if msg is None:
             return PlainTextResponse(SUCCESS)
         with log_context.handling_update(msg.update_key):  # its tasks keep it too
-            return await self._handle(msg, fields, started, expected_wait)
+            return await self._handle(msg, fields, started)
 
     async def _handle(
-        self, msg: IncomingMessage, fields: dict[str, str], started: float, expected_wait: float
+        self, msg: IncomingMessage, fields: dict[str, str], started: float
     ) -> Response:
-        recording = self._spawn(self._record(msg))
+        recording = self._recorder.record(msg)
         await asyncio.wait({recording}, timeout=RECORD_DEADLINE_SECONDS)
-        if not recording.done() or recording.result() is None:
+        recorded = recording.result() if recording.done() else None
+        if recorded is None:
             # Down, or locked by another process (SQLite): answer within WeChat's 5 s. A write
             # that lands late is found by WeChat's retry, or by the catch-up at the next start
             # (not cancelled: cancelling a driver call would wait for the lock all the same).
             log.warning("wechat %s not recorded: database unavailable", msg.update_key)
             return PlainTextResponse("retry later", status_code=503)
-        recorded: Recorded = recording.result()
         if recorded.duplicate and recorded.answer is not None:
             return await self._answer(fields, msg, recorded.answer)
-        if expected_wait > PASSIVE_BUDGET_SECONDS:
-            # A burst: the reply goes from the outbox (客服) once the burst is answered; for a
+        if self._backlog.expected_wait() > PASSIVE_BUDGET_SECONDS or self._deferred[msg.user_id]:
+            # A burst: the reply goes from the outbox (客服) when the burst leaves room; for a
             # retry, the engine hands out nothing twice.
-            self._spawn(self._process_after_burst(msg))
+            self._deferred[msg.user_id] += 1
+            self._spawn(self._process_after_burst(msg, time.monotonic()))
             return PlainTextResponse(SUCCESS)
+        with self._backlog.handling():
+            return await self._passive(msg, fields, started, retry=recorded.duplicate)
+
+    async def _passive(
+        self, msg: IncomingMessage, fields: dict[str, str], started: float, *, retry: bool
+    ) -> Response:
+        """Handled now: the reply in the response if it is ready by the deadline, else
+        `success` and the reply by 客服."""
         task = self._spawn(self._process(msg, ReplyRoute.HELD))
         remaining = REPLY_DEADLINE_SECONDS - (time.monotonic() - started)
         if remaining > 0:  # past the deadline already (recording was slow): answer now
             await asyncio.wait({task}, timeout=remaining)
         if not task.done():
             # A retry's late reply is left to the request that first saw the update.
-            if not recorded.duplicate:
+            if not retry:
                 self._spawn(self._deliver_late(msg, task))
             return PlainTextResponse(SUCCESS)
         if task.exception() is not None:
@@ -292,26 +315,23 @@ class WeChatChannel:
             return
         await self._settle(answer, passive=False)
 
-    async def _record(self, msg: IncomingMessage) -> Recorded | None:
-        """None when the database is unavailable (the caller answers 503)."""
-        try:
-            return await self._engine.record(msg)
-        except EngineUnavailable:
-            return None
-
     async def _process(self, msg: IncomingMessage, route: ReplyRoute) -> Answer:
         async with self._backlog.slot():
             return await self._engine.process(msg, route)
 
-    async def _process_after_burst(self, msg: IncomingMessage) -> None:
-        """Handled once the callbacks waiting for an answer have theirs; the reply is queued
-        in the outbox, which sends it by 客服. A database outage leaves the update pending
+    async def _process_after_burst(self, msg: IncomingMessage, since: float) -> None:
+        """Handled in its turn when no callback waits for an answer; the reply is queued in
+        the outbox, which sends it by 客服. A database outage leaves the update pending
         (recorded: the next start's catch-up handles it)."""
-        await self._backlog.quiet(DEFER_LIMIT_SECONDS)
         try:
-            await self._process(msg, ReplyRoute.OUTBOX)
+            async with self._backlog.deferred_turn(since + DEFER_LIMIT_SECONDS):
+                await self._process(msg, ReplyRoute.OUTBOX)
         except EngineUnavailable:
             log.warning("wechat %s left pending: database unavailable", msg.update_key)
+        finally:
+            self._deferred[msg.user_id] -= 1
+            if not self._deferred[msg.user_id]:
+                del self._deferred[msg.user_id]
 
     def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run in the background, kept referenced until done (and awaited by `stop`)."""
@@ -322,43 +342,125 @@ class WeChatChannel:
 
 
 class Backlog:
-    """The callbacks in flight and the engine's slots.
+    """The callbacks in flight, the engine's slots, and the turns of the replies left for
+    after a burst.
 
-    A newcomer's wait is estimated as the callbacks already in flight times a moving average
-    of one handling: handlings share one process, so they are done one after another."""
+    A callback's wait is estimated, once it is recorded, as the callbacks it shares the
+    process with times a moving average of what one costs: they are done one after another.
+    Those are the others in flight or, when more, those that arrived within the budget (what
+    came in the last moments is what comes next: under a burst the newcomers, not yet read
+    when a callback decides, would wait behind its handling; counting only those in flight,
+    the last of each wave found few and handled dozens at once, delaying the next wave by as
+    much). Callbacks of a wave are recorded together, so by then a callback sees all of its
+    wave. What one costs is learnt from the callbacks handled at once: the time from the
+    decision to the answer, shared by the callbacks that were in flight meanwhile (the
+    engine's handling alone left out the answer's sealing and writes)."""
 
-    def __init__(self, slots: int) -> None:
+    def __init__(self, slots: int, window: float) -> None:
         self._slots = asyncio.Semaphore(slots)
         self._in_flight = 0
+        self._window = window
+        self._arrivals: deque[float] = deque()
         self._quiet = asyncio.Event()
         self._quiet.set()
+        self._deferred_turn = asyncio.Lock()
         self._estimate = FIRST_ESTIMATE_SECONDS
 
     @contextmanager
-    def callback(self) -> Iterator[float]:
-        """Counts a callback in flight while it runs; gives its expected wait."""
-        expected_wait = self._in_flight * self._estimate
+    def callback(self) -> Iterator[None]:
+        """Counts a callback in flight while it runs (and its arrival for `window` s)."""
+        now = time.monotonic()
+        self._arrivals.append(now)
+        while self._arrivals[0] < now - self._window:
+            self._arrivals.popleft()
         self._in_flight += 1
         self._quiet.clear()
         try:
-            yield expected_wait
+            yield
         finally:
             self._in_flight -= 1
             if not self._in_flight:
                 self._quiet.set()
 
-    async def quiet(self, at_most: float) -> None:
-        """Until no callback is in flight, or `at_most` seconds."""
-        with suppress(TimeoutError):
-            await asyncio.wait_for(self._quiet.wait(), at_most)
+    def expected_wait(self) -> float:
+        """For a callback in flight: how long handling it and the others would take."""
+        now = time.monotonic()
+        recent = len(self._arrivals) - bisect_left(self._arrivals, now - self._window)
+        return (max(self._in_flight, recent) - 1) * self._estimate
+
+    @contextmanager
+    def handling(self) -> Iterator[None]:
+        """Times a callback handled now, to learn what one costs."""
+        sharing, started = self._in_flight, time.monotonic()
+        try:
+            yield
+        finally:
+            took = (time.monotonic() - started) / sharing
+            self._estimate += ESTIMATE_WEIGHT * (took - self._estimate)
+
+    @asynccontextmanager
+    async def deferred_turn(self, deadline: float) -> AsyncIterator[None]:
+        """One deferred handling at a time, in order, each when no callback is in flight (or
+        from `deadline` on): so the replies left for after a burst take the CPU in the gaps
+        between its waves and after it, not from the callbacks waiting for their answers."""
+        async with self._deferred_turn:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._quiet.wait(), deadline - time.monotonic())
+            yield
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         async with self._slots:
-            started = time.monotonic()
             yield
-            took = time.monotonic() - started
-            self._estimate += ESTIMATE_WEIGHT * (took - self._estimate)
+
+
+class GroupRecorder:
+    """Records callbacks in the engine's inbox, those that arrive together in one transaction.
+
+    The first callback's record starts at once; the callbacks arriving while it is written
+    are recorded together in the next transaction, and so on: one commit (and, on PostgreSQL,
+    one pooled connection) per wave of a burst instead of one per callback, and nothing waits
+    for a timer when callbacks come one by one."""
+
+    def __init__(self, engine: EnginePort) -> None:
+        self._engine = engine
+        self._waiting: list[tuple[IncomingMessage, asyncio.Future[Recorded | None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    def record(self, msg: IncomingMessage) -> asyncio.Future[Recorded | None]:
+        """Resolves once `msg` is recorded, to None when the database is unavailable."""
+        recorded: asyncio.Future[Recorded | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((msg, recorded))
+        if self._writer is None:
+            # Not in the context of the callback that happens to start it: the batch's log
+            # lines are no more that update's than the others'.
+            self._writer = asyncio.create_task(self._write(), context=contextvars.Context())
+        return recorded
+
+    async def _write(self) -> None:
+        try:
+            while self._waiting:
+                batch = self._waiting[:RECORD_BATCH]
+                del self._waiting[:RECORD_BATCH]
+                await self._write_batch(batch)
+        finally:
+            self._writer = None
+
+    async def _write_batch(
+        self, batch: list[tuple[IncomingMessage, asyncio.Future[Recorded | None]]]
+    ) -> None:
+        """A failure other than the database's is each callback's (an error answer)."""
+        results: list[Recorded | None]
+        try:
+            results = list(await self._engine.record_batch([msg for msg, _ in batch]))
+        except EngineUnavailable:
+            results = [None] * len(batch)
+        except Exception as exc:
+            for _, recorded in batch:
+                recorded.set_exception(exc)
+            return
+        for (_, recorded), result in zip(batch, results, strict=True):
+            recorded.set_result(result)
 
 
 def _required_settings(settings: Settings) -> tuple[str, str, str]:

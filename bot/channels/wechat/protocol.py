@@ -164,7 +164,8 @@ class CallbackCodec:
 
     def _forget_expired(self) -> None:
         oldest = self._clock().timestamp() - MAX_CLOCK_SKEW_SECONDS * 2
-        for pair in list(self._seen):
+        while self._seen:  # not over a copy of the keys: that cost every callback O(entries)
+            pair = next(iter(self._seen))
             if int(pair[0]) >= oldest and len(self._seen) <= MAX_REMEMBERED_SIGNATURES:
                 break  # arrival order: the rest is newer
             del self._seen[pair]
