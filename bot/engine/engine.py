@@ -266,6 +266,7 @@ class Engine:
                 display_name=msg.display_name,
             )
             state = await uow.conversations.load(account.id)
+            loaded = state.snapshot()
             ctx = Context(
                 msg=msg,
                 account=account,
@@ -282,7 +283,11 @@ class Engine:
             except Exception as exc:
                 log.exception("flow failed on update %s", msg.update_key)
                 raise FlowFailed(f"flow error: {type(exc).__name__}") from exc
-            await uow.conversations.save(state, now)
+            # Outside a flow a state the message left as it was needs no write (its time
+            # matters only in a flow, for IDLE_PAUSE_AFTER): /help or a question asked again
+            # costs one statement less.
+            if state.in_flow or state.snapshot() != loaded:
+                await uow.conversations.save(state, now)
             if await uow.inbox.complete(msg.channel, msg.update_key, _dicts(replies), now):
                 return await self._queue_replies(uow, msg, ctx.account, replies, now, route)
         return await self._handled_elsewhere(msg)
