@@ -57,7 +57,7 @@ NETWORK_BACKOFF = 0.5
 #: (a round trip of 0.3 s), and few enough that httpx's pool stays small: it looks at every
 #: connection it holds on each request and each answer, which with the 64 sends the outbox
 #: keeps in flight cost more CPU than the request itself (`bench telegram --profile`).
-CONCURRENT_SENDS = 16
+CONCURRENT_SENDS = 8
 #: httpx errors raised before the request left this machine.
 _UNSENT_CAUSES = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
