@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from bot import log_context
-from bot.domain.conversation import StaleConversation
+from bot.domain.conversation import ConversationState, StaleConversation
 from bot.domain.delivery import REPLY
 from bot.domain.roster import Account
 from bot.engine.context import Context, Services, fetch_photo
@@ -258,14 +258,17 @@ class Engine:
         """FlowFailed when a flow crashed (its transaction is rolled back by then)."""
         async with self.uow_factory() as uow:
             now = self.services.clock()
-            account = await uow.accounts.touch(
+            account, created = await uow.accounts.touch(
                 msg.channel,
                 msg.user_id,
                 language=self.router.language_for(msg),
                 now=now,
                 display_name=msg.display_name,
             )
-            state = await uow.conversations.load(account.id)
+            if created:
+                state = ConversationState(account_id=account.id)
+            else:
+                state = await uow.conversations.load(account.id)
             loaded = state.snapshot()
             ctx = Context(
                 msg=msg,
