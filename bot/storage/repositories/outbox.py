@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Executable, and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy import (
+    Executable,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +42,9 @@ DEAD = "dead"
 #: The account is gone (blocked the bot, unsubscribed): nothing is sent to it any more.
 DROPPED = "dropped"
 OPEN = (PENDING, RETRYING)
+#: The open states written into the SQL: an IN of parameters is rendered again at every
+#: execution (SQLAlchemy's expanding parameters), and the reply of every update runs one.
+OPEN_SQL = tuple(literal_column(f"'{state}'") for state in OPEN)
 #: Columns of `status_counts`, in the order `outbox status` prints them.
 STATES = ("due", "scheduled", "in_flight", RETRYING, SENT, DEAD, DROPPED)
 
@@ -156,7 +170,7 @@ class OutboxRepository:
         result = await self.session.execute(
             update(OUTBOX)
             .where(
-                OUTBOX.c.status.in_(OPEN),
+                OUTBOX.c.status.in_(OPEN_SQL),
                 OUTBOX.c.urgent.is_(False),
                 OUTBOX.c.due_at < until,
                 or_(OUTBOX.c.claimed_until.is_(None), OUTBOX.c.claimed_until < now),
@@ -183,7 +197,7 @@ class OutboxRepository:
         retrying, so one chat's messages never overtake each other.
         """
         conditions = [
-            OUTBOX.c.status.in_(OPEN),
+            OUTBOX.c.status.in_(OPEN_SQL),
             OUTBOX.c.due_at <= now,
             or_(OUTBOX.c.claimed_until.is_(None), OUTBOX.c.claimed_until < now),
             ~_earlier_open(now),
@@ -237,7 +251,7 @@ class OutboxRepository:
                 .where(
                     OUTBOX.c.id.in_(item_ids),
                     OUTBOX.c.claimed_by == worker,
-                    OUTBOX.c.status.in_(OPEN),  # not one whose outcome was written meanwhile
+                    OUTBOX.c.status.in_(OPEN_SQL),  # not one whose outcome was written meanwhile
                 )
                 .values(claimed_until=until)
             )
@@ -316,7 +330,7 @@ class OutboxRepository:
         """How many rows are in each state, per channel and purpose (`outbox status`)."""
         state = case(
             (
-                and_(OUTBOX.c.status.in_(OPEN), OUTBOX.c.claimed_until >= now),
+                and_(OUTBOX.c.status.in_(OPEN_SQL), OUTBOX.c.claimed_until >= now),
                 "in_flight",
             ),
             (and_(OUTBOX.c.status == PENDING, OUTBOX.c.due_at <= now), "due"),
@@ -376,7 +390,7 @@ def _earlier_open(now: datetime) -> Any:
 def _open_before(rows: Any, now: Any) -> list[Any]:
     """A row that goes before any later one of its account: due, being sent, or retrying."""
     return [
-        rows.c.status.in_(OPEN),
+        rows.c.status.in_(OPEN_SQL),
         or_(rows.c.due_at <= now, rows.c.status == RETRYING, rows.c.claimed_until >= now),
     ]
 
