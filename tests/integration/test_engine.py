@@ -12,7 +12,7 @@ from bot.app.bootstrap import Runtime, build_runtime
 from bot.engine.engine import EngineUnavailable
 from bot.engine.types import IncomingMessage, MessageKind
 from bot.settings import Settings
-from bot.storage.models import ProcessedUpdate
+from bot.storage.models import OutboxMessage, ProcessedUpdate
 from tests.support import Chat, FakeClock
 
 
@@ -86,6 +86,33 @@ async def test_two_engines_on_one_database_take_turns_through_the_optimistic_loc
         assert (
             await _state_version(runtime, "owner-1") == 9
         )  # every one of the 9 messages saved exactly once
+    finally:
+        await other.close()
+
+
+async def test_two_engines_handling_one_update_queue_one_reply(
+    runtime: Runtime,
+    database_url: str,
+    make_settings: Callable[..., Settings],
+    clock: FakeClock,
+) -> None:
+    """Completing the update and queueing its reply are one step: the engine that loses the
+    race queues nothing and answers with the winner's stored replies."""
+    other = build_runtime(
+        make_settings(database_url=database_url), clock=clock, with_channels=False
+    )
+    try:
+        msg = text_message("race-1", "帮助")
+        assert not (await runtime.engine.record(msg)).duplicate
+        first, second = await asyncio.gather(runtime.engine.process(msg), other.engine.process(msg))
+        assert [r.text for r in first.replies] == [r.text for r in second.replies]
+        async with runtime.uow() as uow:
+            rows = await uow.session.execute(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.idempotency_key == "reply:console:race-1"
+                )
+            )
+            assert len(rows.all()) == 1
     finally:
         await other.close()
 
