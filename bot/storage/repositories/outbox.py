@@ -164,9 +164,10 @@ class OutboxRepository:
             "status": PENDING,
             "urgent": is_urgent(REPLY),
             "created_at": completing.now,
-            "attempts": 0,
         }
-        if claim is not None:
+        if claim is None:
+            values["attempts"] = 0
+        else:
             worker, until = claim
             values.update(
                 claim_account=account_id, claim_now=completing.now, worker=worker, until=until
@@ -178,7 +179,7 @@ class OutboxRepository:
             result = (await self.session.execute(statement, values)).one()
             if not result.completed:
                 return None
-            return QueuedReply(result.id, result.claimed_by is not None)
+            return QueuedReply(result.id, claimed=result.claimed_by is not None)
         if not await InboxRepository(self.session).complete_with(completing):
             return None
         if claim is None:
@@ -186,7 +187,9 @@ class OutboxRepository:
         else:
             statement = _claiming_insert(dialect)
         row = (await self.session.execute(statement, values)).first()
-        return QueuedReply(None, False) if row is None else QueuedReply(row.id, row.claimed_by)
+        if row is None:
+            return QueuedReply(None, claimed=False)
+        return QueuedReply(row.id, claimed=row.claimed_by is not None)
 
     async def id_of(self, idempotency_key: str) -> int | None:
         query = select(OUTBOX.c.id).where(OUTBOX.c.idempotency_key == idempotency_key)
