@@ -97,8 +97,14 @@ class OutboxWorker:
 
     def lease_now(self, now: datetime) -> tuple[str, datetime] | None:
         """For the engine (`DirectDelivery`): a lease to claim a new reply's row with, while
-        this worker runs (renewing leases, recording outcomes) and has room."""
-        if self._loop_task is None or len(self._in_flight) >= self._max_in_flight:
+        this worker runs (renewing leases, recording outcomes) and has room — and no claim is
+        waiting for room: rows already queued go first, or a steady stream of new replies
+        taking every freed place would keep them waiting."""
+        if (
+            self._loop_task is None
+            or self._waiting_for_room
+            or len(self._in_flight) >= self._max_in_flight
+        ):
             return None
         return self.worker_id, now + self._lease
 
