@@ -53,10 +53,10 @@ log = logging.getLogger(__name__)
 
 NETWORK_ATTEMPTS = 3
 NETWORK_BACKOFF = 0.5
-#: Sends on the wire at once. Far above what Telegram's 30 a second needs even across an ocean
-#: (a round trip of 0.3 s), and few enough that httpx's pool stays small: it looks at every
-#: connection it holds on each request and each answer, which with the 64 sends the outbox
-#: keeps in flight cost more CPU than the request itself (`bench telegram --profile`).
+#: Sends on the wire at once: Telegram's 30 a second up to a round trip of about 0.26 s, and
+#: few enough that httpx's pool stays small. It looks at every connection it holds on each
+#: request and each answer; with the 64 sends the outbox keeps in flight that cost 8-13 % of
+#: the CPU of an update (`bench telegram --profile`).
 CONCURRENT_SENDS = 8
 #: httpx errors raised before the request left this machine.
 _UNSENT_CAUSES = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
