@@ -112,7 +112,7 @@ async def queue_pushes(uow_factory: Callable[[], UnitOfWork], chats: int, now: d
     for start in range(0, chats, SEED_BATCH):
         async with uow_factory() as uow:
             for chat in range(start, min(start + SEED_BATCH, chats)):
-                account = await uow.accounts.touch(
+                account, _ = await uow.accounts.touch(
                     "telegram", str(FIRST_CHAT + chat), language="zh", now=now
                 )
                 await uow.outbox.add(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,12 @@ class ConversationState:
     @property
     def in_flow(self) -> bool:
         return self.flow is not None
+
+    def snapshot(self) -> tuple[Any, ...]:
+        """What saving writes, copied (flows change `data` in place): two equal snapshots mean
+        the state has nothing new to save."""
+        persisted = (self.flow, self.step, self.flow_version, self.data, self.offered, self.paused)
+        return copy.deepcopy(persisted)
 
     def clear(self) -> None:
         self.flow = None

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from bot import log_context
-from bot.domain.conversation import StaleConversation
+from bot.domain.conversation import ConversationState, StaleConversation
 from bot.domain.delivery import REPLY
 from bot.domain.roster import Account
 from bot.engine.context import Context, Services, fetch_photo
@@ -29,7 +29,7 @@ from bot.engine.types import IncomingMessage, Reply
 from bot.i18n import Texts
 from bot.metrics import HANDLING_SECONDS, UPDATES
 from bot.storage.errors import DatabaseError, is_transient
-from bot.storage.repositories.inbox import PENDING
+from bot.storage.repositories.inbox import PENDING, Completion
 from bot.storage.repositories.outbox import OutboxItem
 from bot.storage.uow import UnitOfWork
 
@@ -258,14 +258,18 @@ class Engine:
         """FlowFailed when a flow crashed (its transaction is rolled back by then)."""
         async with self.uow_factory() as uow:
             now = self.services.clock()
-            account = await uow.accounts.touch(
+            account, created = await uow.accounts.touch(
                 msg.channel,
                 msg.user_id,
                 language=self.router.language_for(msg),
                 now=now,
                 display_name=msg.display_name,
             )
-            state = await uow.conversations.load(account.id)
+            if created:
+                state = ConversationState(account_id=account.id)
+            else:
+                state = await uow.conversations.load(account.id)
+            loaded = state.snapshot()
             ctx = Context(
                 msg=msg,
                 account=account,
@@ -282,9 +286,14 @@ class Engine:
             except Exception as exc:
                 log.exception("flow failed on update %s", msg.update_key)
                 raise FlowFailed(f"flow error: {type(exc).__name__}") from exc
-            await uow.conversations.save(state, now)
-            if await uow.inbox.complete(msg.channel, msg.update_key, _dicts(replies), now):
-                return await self._queue_replies(uow, msg, ctx.account, replies, now, route)
+            # Outside a flow a state the message left as it was needs no write (its time
+            # matters only in a flow, for IDLE_PAUSE_AFTER): /help or a question asked again
+            # costs one statement less.
+            if state.in_flow or state.snapshot() != loaded:
+                await uow.conversations.save(state, now)
+            result = await self._complete(uow, msg, ctx.account, replies, now, route)
+            if result is not None:
+                return result
         return await self._handled_elsewhere(msg)
 
     async def _handled_elsewhere(self, msg: IncomingMessage) -> HandleResult:
@@ -312,15 +321,18 @@ class Engine:
             account = await uow.accounts.find(msg.channel, msg.user_id)
             lang = account.language if account else self.router.language_for(msg)
             replies = [self.router.apology(lang)]
-            stored = _dicts(replies)
-            if await uow.inbox.complete(msg.channel, msg.update_key, stored, now, failure=reason):
-                if account is not None:
-                    return await self._queue_replies(uow, msg, account, replies, now, route)
+            if account is not None:
+                result = await self._complete(uow, msg, account, replies, now, route, reason)
+                if result is not None:
+                    return result
+            elif await uow.inbox.complete(
+                msg.channel, msg.update_key, _dicts(replies), now, failure=reason
+            ):
                 await uow.commit()
                 return HandleResult(Answer(replies, lang))
         return await self._handled_elsewhere(msg)
 
-    async def _queue_replies(
+    async def _complete(
         self,
         uow: UnitOfWork,
         msg: IncomingMessage,
@@ -328,11 +340,17 @@ class Engine:
         replies: list[Reply],
         now: datetime,
         route: ReplyRoute,
-    ) -> HandleResult:
-        """Queue the replies in the outbox row that delivers them (one per update: its key is
-        the update's) and commit. Claimed for this process's worker when it has room and no
-        earlier message of the owner is still open (so the reply cannot overtake one)."""
+        failure: str | None = None,
+    ) -> HandleResult | None:
+        """Mark the update handled (or failed, with `failure`) with its replies, queue them in
+        the outbox row that delivers them (one per update: its key is the update's) and
+        commit; None when another process completed the update first (nothing is written).
+        The row is claimed for this process's worker when it has room and no earlier message
+        of the owner is still open (so the reply cannot overtake one)."""
+        completion = Completion(msg.channel, msg.update_key, _dicts(replies), now, failure)
         if route is ReplyRoute.CALLER or not replies:
+            if not await uow.inbox.complete_with(completion):
+                return None
             await uow.commit()
             return HandleResult(Answer(replies, account.language))
         key = f"reply:{msg.channel}:{msg.update_key}"
@@ -342,28 +360,29 @@ class Engine:
             # not leave the row's lease half spent before it is even committed.
             claim = self._direct.lease_now(self.services.clock())
         due_at = now + PASSIVE_HOLD if route is ReplyRoute.HELD else now
-        added = await uow.outbox.add_reply(
+        queued = await uow.outbox.add_reply(
             account_id=account.id,
             idempotency_key=key,
-            replies=_dicts(replies),
             due_at=due_at,
-            now=now,
+            completing=completion,
             claim=claim,
         )
-        outbox_id = added[0] if added is not None else await uow.outbox.id_of(key)
+        if queued is None:
+            return None
+        outbox_id = queued.id if queued.id is not None else await uow.outbox.id_of(key)
         await uow.commit()
         answer = Answer(replies, account.language, outbox_id)
-        if added is None or not added[1] or claim is None:
+        if queued.id is None or not queued.claimed or claim is None:
             return HandleResult(answer)
         direct = OutboxItem(
-            id=added[0],
+            id=queued.id,
             account_id=account.id,
             channel=account.channel,
             user_id=account.user_id,
             last_inbound_at=account.last_inbound_at,
             language=account.language,
             purpose=REPLY,
-            replies=_dicts(replies),
+            replies=completion.replies,
             attempts=1,
             message_ids=[],
         )

@@ -6,6 +6,7 @@ leaves half of its writes behind.
 
 from __future__ import annotations
 
+from functools import cached_property
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,25 +28,14 @@ SessionFactory = async_sessionmaker[AsyncSession]
 
 
 class UnitOfWork:
+    """The repositories are made when first used: a transaction uses two or three of them,
+    and the engine opens one per update."""
+
     def __init__(self, sessions: SessionFactory) -> None:
         self._sessions = sessions
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
-        self.accounts = AccountRepository(self.session)
-        self.conversations = ConversationRepository(self.session)
-        self.inbox = InboxRepository(self.session)
-        self.outbox = OutboxRepository(self.session)
-        self.roster = RosterRepository(self.session)
-        self.audit = AuditRepository(self.session)
-        self.wechat_tokens = WeChatTokenRepository(self.session)
-        self.tickets = TicketRepository(self.session)
-        self.complaints = ComplaintRepository(self.session)
-        self.escalations = EscalationRepository(self.session)
-        self.certificates = CertificateRepository(self.session)
-        self.staff = StaffRepository(self.session)
-        self.surveys = SurveyRepository(self.session)
-        self.staff_group = StaffGroupRepository(self.session)
         return self
 
     async def __aexit__(
@@ -59,3 +49,59 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+
+    @cached_property
+    def accounts(self) -> AccountRepository:
+        return AccountRepository(self.session)
+
+    @cached_property
+    def conversations(self) -> ConversationRepository:
+        return ConversationRepository(self.session)
+
+    @cached_property
+    def inbox(self) -> InboxRepository:
+        return InboxRepository(self.session)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self.session)
+
+    @cached_property
+    def roster(self) -> RosterRepository:
+        return RosterRepository(self.session)
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        return AuditRepository(self.session)
+
+    @cached_property
+    def wechat_tokens(self) -> WeChatTokenRepository:
+        return WeChatTokenRepository(self.session)
+
+    @cached_property
+    def tickets(self) -> TicketRepository:
+        return TicketRepository(self.session)
+
+    @cached_property
+    def complaints(self) -> ComplaintRepository:
+        return ComplaintRepository(self.session)
+
+    @cached_property
+    def escalations(self) -> EscalationRepository:
+        return EscalationRepository(self.session)
+
+    @cached_property
+    def certificates(self) -> CertificateRepository:
+        return CertificateRepository(self.session)
+
+    @cached_property
+    def staff(self) -> StaffRepository:
+        return StaffRepository(self.session)
+
+    @cached_property
+    def surveys(self) -> SurveyRepository:
+        return SurveyRepository(self.session)
+
+    @cached_property
+    def staff_group(self) -> StaffGroupRepository:
+        return StaffGroupRepository(self.session)

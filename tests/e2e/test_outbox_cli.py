@@ -29,7 +29,7 @@ async def test_status_counts_per_channel_and_purpose_and_lists_the_dead(
     now = datetime.now(UTC)
     try:
         async with runtime.uow() as uow:
-            account = await uow.accounts.touch("telegram", "42", language="zh", now=now)
+            account, _ = await uow.accounts.touch("telegram", "42", language="zh", now=now)
             for key, purpose in (("a", "survey"), ("b", "survey"), ("c", "reply")):
                 await uow.outbox.add(
                     account_id=account.id,

@@ -168,7 +168,7 @@ async def test_an_outbox_push_to_a_blocked_owner_deactivates_the_account(
     runtime: Runtime, fake: FakeTelegram, clock: FakeClock
 ) -> None:
     async with runtime.uow() as uow:
-        account = await uow.accounts.touch("telegram", str(OWNER), language="zh", now=clock())
+        account, _ = await uow.accounts.touch("telegram", str(OWNER), language="zh", now=clock())
         await uow.outbox.add(
             account_id=account.id,
             purpose="ticket_update",

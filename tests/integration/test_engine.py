@@ -12,7 +12,7 @@ from bot.app.bootstrap import Runtime, build_runtime
 from bot.engine.engine import EngineUnavailable
 from bot.engine.types import IncomingMessage, MessageKind
 from bot.settings import Settings
-from bot.storage.models import ProcessedUpdate
+from bot.storage.models import OutboxMessage, ProcessedUpdate
 from tests.support import Chat, FakeClock
 
 
@@ -44,12 +44,24 @@ async def test_concurrent_messages_from_one_owner_never_corrupt_state(
     runtime: Runtime, demo_codes: dict[str, str]
 ) -> None:
     await runtime.engine.handle(text_message("c0", f"绑定 {demo_codes['张伟']}"))
-    messages = [text_message(f"c{i}", "菜单" if i % 2 else "帮助") for i in range(1, 11)]
+    # In a flow every message is saved, in whatever order they come (outside one, a message
+    # that leaves the state as it was writes nothing).
+    messages = [text_message(f"c{i}", "报修") for i in range(1, 11)]
     results = await asyncio.gather(*(runtime.engine.handle(m) for m in messages))
     assert all(result.replies for result in results)
     assert (
         await _state_version(runtime, "owner-1") == 11
     )  # the bind and each of the 10 messages saved exactly once
+
+
+async def test_a_message_that_changes_no_state_outside_a_flow_writes_none(
+    runtime: Runtime, demo_codes: dict[str, str]
+) -> None:
+    await runtime.engine.handle(text_message("h0", f"绑定 {demo_codes['张伟']}"))
+    before = await _state_version(runtime, "owner-1")
+    result = await runtime.engine.handle(text_message("h1", "帮助"))
+    assert result.replies and not result.duplicate
+    assert await _state_version(runtime, "owner-1") == before
 
 
 async def test_two_engines_on_one_database_take_turns_through_the_optimistic_lock(
@@ -65,14 +77,42 @@ async def test_two_engines_on_one_database_take_turns_through_the_optimistic_loc
     try:
         await runtime.engine.handle(text_message("m0", f"绑定 {demo_codes['张伟']}"))
         batch = [
-            (runtime if i % 2 else other).engine.handle(text_message(f"m{i}", "菜单"))
+            (runtime if i % 2 else other).engine.handle(text_message(f"m{i}", "报修"))
             for i in range(1, 9)
         ]
         results = await asyncio.gather(*batch)
-        assert all("请选择" in r.replies[-1].text for r in results)
+        # the repair flow answered each one (its home choice, then its offer to continue)
+        assert all(r.replies[-1].flat_buttons()[0].data.startswith("repair:") for r in results)
         assert (
             await _state_version(runtime, "owner-1") == 9
         )  # every one of the 9 messages saved exactly once
+    finally:
+        await other.close()
+
+
+async def test_two_engines_handling_one_update_queue_one_reply(
+    runtime: Runtime,
+    database_url: str,
+    make_settings: Callable[..., Settings],
+    clock: FakeClock,
+) -> None:
+    """Completing the update and queueing its reply are one step: the engine that loses the
+    race queues nothing and answers with the winner's stored replies."""
+    other = build_runtime(
+        make_settings(database_url=database_url), clock=clock, with_channels=False
+    )
+    try:
+        msg = text_message("race-1", "帮助")
+        assert not (await runtime.engine.record(msg)).duplicate
+        first, second = await asyncio.gather(runtime.engine.process(msg), other.engine.process(msg))
+        assert [r.text for r in first.replies] == [r.text for r in second.replies]
+        async with runtime.uow() as uow:
+            rows = await uow.session.execute(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.idempotency_key == "reply:console:race-1"
+                )
+            )
+            assert len(rows.all()) == 1
     finally:
         await other.close()
 

@@ -240,3 +240,42 @@ async def test_a_reply_waits_behind_an_earlier_message_still_open_for_the_owner(
     assert await runtime.outbox.run_once() == 2
     texts = [text for _, text, _ in gateway.sent]
     assert texts == ["一", *(reply.text for reply in answer.replies)]
+
+
+async def test_rows_waiting_for_room_go_before_new_replies_sent_at_once(
+    runtime: Runtime, bound_chat: Chat, clock: FakeClock
+) -> None:
+    """A full worker claims queued rows in batches; meanwhile new replies are not claimed for
+    it at once (they would take every freed place and keep the queued rows waiting)."""
+    stuck = SlowGateway()
+    runtime.services.gateways["console"] = stuck
+    outbox = runtime.outbox
+    outbox._max_in_flight = 8  # a claim then waits for 2 free places
+    await outbox.start()
+    try:
+        for number in range(7):  # each owner's reply is claimed at once and hangs
+            msg = _message(Chat(runtime, f"full-{number}"), f"full-{number}", "帮助")
+            await runtime.engine.record(msg)
+            await runtime.engine.process(msg)
+        await _queue(runtime, bound_chat, "queued-push", clock, "ticket_update", "排队")
+        outbox.wake()
+        for _ in range(100):
+            if outbox.lease_now(clock()) is None:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the worker did not put its claim off for room")
+        late = _message(Chat(runtime, "late"), "late-1", "帮助")
+        await runtime.engine.record(late)
+        await runtime.engine.process(late)
+        assert (await _row(runtime, "reply:console:late-1")).claimed_by is None
+        stuck.release.set()
+        for _ in range(250):
+            if (await _row(runtime, "queued-push")).status == "sent":
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the queued row was not sent once there was room")
+    finally:
+        stuck.release.set()
+        await outbox.stop()

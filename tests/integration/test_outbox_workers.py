@@ -16,7 +16,9 @@ from tests.support import FakeClock
 async def _queue_for_many(runtime: Runtime, clock: FakeClock, owners: int) -> None:
     async with runtime.uow() as uow:
         for number in range(owners):
-            account = await uow.accounts.touch("console", f"u{number}", language="zh", now=clock())
+            account, _ = await uow.accounts.touch(
+                "console", f"u{number}", language="zh", now=clock()
+            )
             await uow.outbox.add(
                 account_id=account.id,
                 purpose="notice",

@@ -80,9 +80,10 @@ class AccountRepository:
         language: str,
         now: datetime,
         display_name: str | None = None,
-    ) -> Account:
-        """The account behind an inbound message, created on first contact; records the time
-        of the owner's last message (WeChat's 48-hour window counts from it).
+    ) -> tuple[Account, bool]:
+        """The account behind an inbound message, created on first contact (then True: it has
+        no conversation to load yet); records the time of the owner's last message (WeChat's
+        48-hour window counts from it).
 
         One UPDATE … RETURNING for a known account: this runs for every message; on first
         contact an INSERT … RETURNING follows.
@@ -110,10 +111,12 @@ class AccountRepository:
                 dialect_of(self.session), ChannelAccount, ACCOUNT_COLUMN_NAMES
             )
             row = (await self.session.execute(statement, values)).first()
-        if row is None:  # created meanwhile by a concurrent first message of the same owner
+            if row is not None:
+                return Account(*row), True
+            # created meanwhile by a concurrent first message of the same owner
             row = (await self.session.execute(TOUCH, parameters)).first()
         assert row is not None
-        return Account(*row)
+        return Account(*row), False
 
     async def set_language(self, account_id: int, language: str) -> None:
         await self.session.execute(

@@ -31,6 +31,28 @@ COMPLETE = update(INBOX).where(
 
 
 @dataclass(frozen=True)
+class Completion:
+    """An update marked handled (or failed, with `failure`) with its replies stored."""
+
+    channel: str
+    update_key: str
+    replies: list[Any]
+    now: datetime
+    failure: str | None = None
+
+    def parameters(self) -> dict[str, Any]:
+        """COMPLETE's parameters (the outbox's completing insert names the same ones)."""
+        return {
+            "match_channel": self.channel,
+            "match_key": self.update_key,
+            "status": DONE if self.failure is None else FAILED,
+            "replies": self.replies,
+            "handled_at": self.now,
+            "failure": self.failure,
+        }
+
+
+@dataclass(frozen=True)
 class InboxEntry:
     channel: str
     update_key: str
@@ -87,15 +109,10 @@ class InboxRepository:
         another process handled it first (False): then the caller rolls back its work. On
         PostgreSQL the row lock makes a concurrent completion wait, and it then sees `done`
         and loses."""
-        parameters = {
-            "match_channel": channel,
-            "match_key": update_key,
-            "status": DONE if failure is None else FAILED,
-            "replies": replies,
-            "handled_at": now,
-            "failure": failure,
-        }
-        result = await self.session.execute(COMPLETE, parameters)
+        return await self.complete_with(Completion(channel, update_key, replies, now, failure))
+
+    async def complete_with(self, completion: Completion) -> bool:
+        result = await self.session.execute(COMPLETE, completion.parameters())
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def pending(self, channel: str, limit: int = 500) -> list[InboxEntry]:
