@@ -53,11 +53,12 @@ log = logging.getLogger(__name__)
 
 NETWORK_ATTEMPTS = 3
 NETWORK_BACKOFF = 0.5
-#: Sends on the wire at once: Telegram's 30 a second up to a round trip of about 0.26 s, and
-#: few enough that httpx's pool stays small. It looks at every connection it holds on each
-#: request and each answer; with the 64 sends the outbox keeps in flight that cost 8-13 % of
-#: the CPU of an update (`bench telegram --profile`).
-CONCURRENT_SENDS = 8
+#: Sends on the wire at once: Telegram's 30 a second up to a round trip of about 0.5 s (a bot
+#: hosted far from Telegram's data centres; 8 would cap pushes at 0.26 s), and few enough that
+#: httpx's pool stays small. It looks at every connection it holds on each request and each
+#: answer; with the 64 sends the outbox keeps in flight that cost 8-13 % of the CPU of an
+#: update (`bench telegram --profile`).
+CONCURRENT_SENDS = 16
 #: httpx errors raised before the request left this machine.
 _UNSENT_CAUSES = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
