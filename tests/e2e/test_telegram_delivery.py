@@ -11,7 +11,6 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from bot.channels.telegram.pacing import (
     LocalBuckets,
@@ -20,6 +19,7 @@ from bot.channels.telegram.pacing import (
     TelegramLimits,
     shared_buckets,
 )
+from bot.channels.telegram.request import AiohttpRequest
 from bot.channels.telegram.sender import TelegramSender
 from bot.engine.ports import DeliveryError
 from bot.engine.types import Button, Reply, button_rows
@@ -57,7 +57,7 @@ def sender_for(
     bot = Bot(
         fake.token,
         base_url=f"{fake.base_url}/bot",
-        request=HTTPXRequest(read_timeout=read_timeout),
+        request=AiohttpRequest(connections=4, keepalive_seconds=2.0, read_timeout=read_timeout),
     )
     pacer = Pacer(limits or TelegramLimits.unlimited(), sleeps)
     return TelegramSender(bot, pacer, media_dir, telegram_texts(), sleeps)

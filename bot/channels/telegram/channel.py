@@ -12,14 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import socket
 from collections.abc import Sequence
 
 import httpx
 from fastapi import APIRouter
 from telegram import Bot, BotCommand, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
-from telegram.request import HTTPXRequest
 
 from bot import log_context
 from bot.channels.telegram.intake import ALLOWED_UPDATES, ChatQueue, Poller
@@ -31,6 +29,7 @@ from bot.channels.telegram.pacing import (
     TelegramLimits,
     shared_buckets,
 )
+from bot.channels.telegram.request import AiohttpRequest
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.staff_group import StaffGroup
 from bot.channels.telegram.webhook import webhook_router
@@ -47,12 +46,9 @@ COMMAND_PATTERN = re.compile(r"[a-z0-9_]{1,32}")
 STOP_GRACE_SECONDS = 10.0
 MAX_BACKOFF = 30.0
 DOWNLOAD_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-#: Bot API calls are small request/response pairs; without TCP_NODELAY, Nagle's algorithm and
-#: delayed ACKs add up to 40 ms to each (measured against the fake on loopback).
-NO_DELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
-#: Idle connections are closed by us before the server does (uvicorn: 5 s; httpx's default is
-#: 5 s too): a request sent on a connection the server is closing at that moment fails after
-#: it left, so it cannot be resent safely, and the message would be lost.
+#: Idle connections are closed by us before the server does (uvicorn: 5 s): a request sent on a
+#: connection the server is closing at that moment fails after it left, so it cannot be resent
+#: safely, and the message would be lost.
 KEEPALIVE_SECONDS = 2.0
 #: PTB's own default pool size.
 CONNECTIONS = 256
@@ -83,8 +79,8 @@ class TelegramChannel:
             settings.telegram_token,
             base_url=f"{base}/bot",
             base_file_url=f"{base}/file/bot",
-            request=HTTPXRequest(httpx_kwargs={"transport": _transport()}),
-            get_updates_request=HTTPXRequest(socket_options=NO_DELAY),
+            request=AiohttpRequest(connections=CONNECTIONS, keepalive_seconds=KEEPALIVE_SECONDS),
+            get_updates_request=AiohttpRequest(connections=1, keepalive_seconds=KEEPALIVE_SECONDS),
         )
         limits = limits or _limits(settings)
         self._shared: SharedBuckets | None = None
@@ -305,13 +301,6 @@ class TelegramChannel:
         except httpx.HTTPError as exc:
             log.info("photo download failed: %s", type(exc).__name__)
             raise MediaError("unavailable") from exc
-
-
-def _transport() -> httpx.AsyncHTTPTransport:
-    """PTB passes its pool limits to the client, which ignores them for a transport of its
-    own: they are set here, with TCP_NODELAY."""
-    limits = httpx.Limits(max_connections=CONNECTIONS, keepalive_expiry=KEEPALIVE_SECONDS)
-    return httpx.AsyncHTTPTransport(socket_options=NO_DELAY, limits=limits)
 
 
 def _limits(settings: Settings) -> TelegramLimits:

@@ -8,6 +8,7 @@ PTB. `tuned` gives it what our adapter has (concurrent updates, TCP_NODELAY), as
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,7 +16,10 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
-from bot.channels.telegram.channel import NO_DELAY
+#: Bot API calls are small request/response pairs; without TCP_NODELAY, Nagle's algorithm and
+#: delayed ACKs add up to 40 ms to each (measured against the fake on loopback).
+NO_DELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
+
 
 PtbApp = Application[Any, Any, Any, Any, Any, Any]
 

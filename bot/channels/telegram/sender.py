@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 from telegram import Bot
 from telegram.error import (
     BadRequest,
@@ -44,6 +43,7 @@ from bot.channels.telegram.mapping import (
     render,
 )
 from bot.channels.telegram.pacing import Pacer, Sleep
+from bot.channels.telegram.request import UNSENT_ERRORS
 from bot.engine.ports import Delivered, DeliveryError
 from bot.engine.types import Reply
 from bot.i18n import Texts
@@ -54,13 +54,9 @@ log = logging.getLogger(__name__)
 NETWORK_ATTEMPTS = 3
 NETWORK_BACKOFF = 0.5
 #: Sends on the wire at once: Telegram's 30 a second up to a round trip of about 0.5 s (a bot
-#: hosted far from Telegram's data centres; 8 would cap pushes at 0.26 s), and few enough that
-#: httpx's pool stays small. It looks at every connection it holds on each request and each
-#: answer; with the 64 sends the outbox keeps in flight that cost 8-13 % of the CPU of an
-#: update (`bench telegram --profile`).
+#: hosted far from Telegram's data centres). More would only queue at the pacer; with httpx
+#: (before `AiohttpRequest`) each connection in flight also made every request dearer.
 CONCURRENT_SENDS = 16
-#: httpx errors raised before the request left this machine.
-_UNSENT_CAUSES = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class TelegramSender:
@@ -203,11 +199,11 @@ class TelegramSender:
 
 def surely_unsent(exc: NetworkError) -> bool:
     """True when Telegram cannot have acted on the request: it never left this machine, or the
-    server answered with an error status (PTB raises those without an httpx cause)."""
+    server answered with an error status (PTB raises those without a network error as cause)."""
     cause = exc.__cause__
     if cause is None:
         return not isinstance(exc, TimedOut)
-    return isinstance(cause, _UNSENT_CAUSES)
+    return isinstance(cause, UNSENT_ERRORS)
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
