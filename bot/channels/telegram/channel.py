@@ -75,12 +75,16 @@ class TelegramChannel:
         self._secret = _webhook_secret(settings)
         self._sleep = sleep
         base = settings.telegram_api_base_url.rstrip("/")
+        self._requests = (
+            AiohttpRequest(connections=CONNECTIONS, keepalive_seconds=KEEPALIVE_SECONDS),
+            AiohttpRequest(connections=1, keepalive_seconds=KEEPALIVE_SECONDS),
+        )
         self.bot = Bot(
             settings.telegram_token,
             base_url=f"{base}/bot",
             base_file_url=f"{base}/file/bot",
-            request=AiohttpRequest(connections=CONNECTIONS, keepalive_seconds=KEEPALIVE_SECONDS),
-            get_updates_request=AiohttpRequest(connections=1, keepalive_seconds=KEEPALIVE_SECONDS),
+            request=self._requests[0],
+            get_updates_request=self._requests[1],
         )
         limits = limits or _limits(settings)
         self._shared: SharedBuckets | None = None
@@ -151,6 +155,10 @@ class TelegramChannel:
         if self._shared is not None:
             await self._shared.close()
         await self.bot.shutdown()
+        # Also when the bot never got initialized (Telegram unreachable at start): the requests
+        # open their sessions on first use, and PTB shuts down only what it initialized.
+        for request in self._requests:
+            await request.shutdown()
 
     # -- receiving ---------------------------------------------------------------------------
 
