@@ -316,7 +316,7 @@ class WeChatChannel:
         await self._settle(answer, passive=False)
 
     async def _process(self, msg: IncomingMessage, route: ReplyRoute) -> Answer:
-        async with self._backlog.slot():
+        async with self._backlog.slots:
             return await self._engine.process(msg, route)
 
     async def _process_after_burst(self, msg: IncomingMessage, since: float) -> None:
@@ -357,7 +357,8 @@ class Backlog:
     engine's handling alone left out the answer's sealing and writes)."""
 
     def __init__(self, slots: int, window: float) -> None:
-        self._slots = asyncio.Semaphore(slots)
+        #: The engine's handlings at once.
+        self.slots = asyncio.Semaphore(slots)
         self._in_flight = 0
         self._window = window
         self._arrivals: deque[float] = deque()
@@ -406,11 +407,6 @@ class Backlog:
         async with self._deferred_turn:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._quiet.wait(), deadline - time.monotonic())
-            yield
-
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        async with self._slots:
             yield
 
 
