@@ -54,11 +54,13 @@ DISTINCTIVE_ASSOCIATION = 1.0
 
 
 def stem(word: str) -> str:
-    """A crude English stem: enough to meet "leaks"/"leak", "charged"/"charge"."""
+    """A crude English stem: enough to meet "leaks"/"leak", "charged"/"charge" and
+    "services"/"service" (a final e goes, as "es" and "ed" take it with them)."""
     for suffix, replacement in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + replacement
-    return word
+            word = word[: -len(suffix)] + replacement
+            break
+    return word[:-1] if word.endswith("e") and len(word) >= 4 else word
 
 
 def features(normalised: str) -> set[str]:

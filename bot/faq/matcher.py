@@ -23,8 +23,13 @@ from bot.faq.knowledge import (
     render_answers,
     render_fee_answers,
 )
-from bot.faq.normalize import Language, Normaliser, detect_language, load_synonyms
+from bot.faq.normalize import Language, Normaliser, clauses, detect_language, load_synonyms
 from bot.faq.types import FaqResult, FaqSuggestion
+
+
+#: A message of more clauses is a story, not a question among context: not searched clause by
+#: clause, which bounds the cost of one message (a search per clause, ~0.3 ms each).
+MAX_CLAUSES = 8
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class Thresholds:
     """Score limits (0..100) for the three outcomes; calibration in docs/faq.md."""
 
     answer: float = 35.0  # at least this and `lead` ahead of the runner-up: answer
-    lead: float = 0.20  # the runner-up must be this share of the best score behind it
+    lead: float = 0.15  # the runner-up must be this share of the best score behind it
     sure: float = 80.0  # at least this: a smaller lead will do…
     sure_lead: float = 0.05  # …but a near tie between two strong entries still means "ask"
     suggest: float = 28.0  # at least this: offer it as a choice…
@@ -137,6 +142,8 @@ class FaqMatcher:
             return _not_matched(language, 0.0)
         chosen = self._choose(frozenset(features(segmented)), hits)
         if chosen is None:
+            chosen = self._confirmed_by_a_clause(text, hits[0])
+        if chosen is None:
             return _not_matched(language, hits[0].score, self._suggestions(hits, language))
         entry_id = self._entries[chosen.entry].id
         answer = self._answers[chosen.entry][language]
@@ -165,6 +172,26 @@ class FaqMatcher:
         if position is None:
             return None
         return self._entries[position].questions[resolve_language("", lang)][0]
+
+    def _confirmed_by_a_clause(self, text: str, best: Scored) -> Scored | None:
+        """The best entry of a long message when one of its clauses alone is answered with it
+        and no clause with another. Owners bury the question among context ("通知上写的那天我要
+        上班，收房日期可以往后挪一挪吗"), whose words dilute the whole message's score below the
+        answer threshold; a clause that is confident on its own, and agrees with the whole, is
+        the question. Calibrated on eval.yaml and tests/faq/tuning.yaml (docs/faq.md)."""
+        parts = clauses(text)
+        if not 2 <= len(parts) <= MAX_CLAUSES:
+            return None
+        answered: dict[int, Scored] = {}
+        for part in parts:
+            normalised, segmented = self._normaliser.forms(part)
+            hits = self._index.search(normalised) if normalised else []
+            chosen = self._choose(frozenset(features(segmented)), hits) if hits else None
+            if chosen is not None:
+                answered.setdefault(chosen.entry, chosen)
+        if answered.keys() != {best.entry}:
+            return None
+        return answered[best.entry]
 
     def _choose(self, words: Set[str], hits: Sequence[Scored]) -> Scored | None:
         """The entry to answer with, or None to ask. A confident wrong answer costs more than a

@@ -28,6 +28,9 @@ _SPACES = re.compile(r"\s+")
 # A space next to a non-ASCII character separates nothing in Chinese: drop it.
 _SPACE_BY_NON_ASCII = re.compile(r" (?=[^\x00-\x7f])|(?<=[^\x00-\x7f]) ")
 _ASCII_WORD = re.compile(r"[a-z0-9 ]+")
+# Where one clause of a message ends: commas and sentence ends, not the enumeration comma "、"
+# (门锁、窗户 is one list) nor a space (English words, "明天天气 how").
+_CLAUSE_END = re.compile(r"(?:[,，。!！?？;；~～…\n]|\.(?!\d))+")
 # The A-not-A question (修不修, 退不退, 有没有) asks the same as "修吗": keep the verb.
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 
@@ -49,6 +52,11 @@ def basic_form(text: str) -> str:
     text = text.casefold()
     text = _NOT_WORD.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
+
+
+def clauses(text: str) -> list[str]:
+    """The parts of a message between commas and sentence ends, empty ones left out."""
+    return [part for part in _CLAUSE_END.split(text) if part.strip()]
 
 
 def compact(normalised: str) -> str:

@@ -75,10 +75,10 @@ def test_lang_option_chooses_the_answer_language(capsys: pytest.CaptureFixture[s
 def test_human_readable_ask_shows_suggestions_or_says_it_does_not_know(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    main(["faq", "ask", "各部位保几年", "--config-dir", str(CONFIG_DIR)])
+    main(["faq", "ask", "在哪报修", "--config-dir", str(CONFIG_DIR)])
     main(["faq", "ask", "帮我写首诗", "--config-dir", str(CONFIG_DIR)])
     out = capsys.readouterr().out
-    assert "suggestions:" in out and "[warranty_periods]" in out
+    assert "suggestions:" in out and "[repair_how_to_report]" in out
     assert "no answer" in out and "offer a person" in out
 
 

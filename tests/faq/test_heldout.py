@@ -16,7 +16,7 @@ from bot.faq.normalize import basic_form, compact
 from tests.faq.conftest import CONFIG_DIR
 
 HERE = Path(__file__).resolve().parent
-TOP1_FLOOR = 0.94
+TOP1_FLOOR = 0.95
 DECLINE_FLOOR = 1.0
 MAX_CONFIDENT_WRONG = 0
 

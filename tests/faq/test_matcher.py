@@ -154,6 +154,35 @@ def test_a_word_only_the_runner_up_is_about_decides_between_close_entries(
     assert (result.matched, result.entry_id) == (True, entry_id)
 
 
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        ("通知上写的那天我要上班,收房日期可以往后挪一挪吗", "handover_reschedule"),
+        ("收房当天大概要交哪些钱啊，好提前准备一下", "fees_move_in"),
+    ],
+)
+def test_a_clause_that_agrees_with_the_whole_message_answers_it(
+    matcher: FaqMatcher, text: str, entry_id: str
+) -> None:
+    """The context around the question dilutes the whole message below the answer threshold;
+    the clause that asks it is confident alone. Without the comma the same words are asked
+    back."""
+    result = matcher.ask(text)
+    assert (result.matched, result.entry_id) == (True, entry_id)
+    run_on = matcher.ask(text.replace(",", "").replace("，", ""))
+    assert not run_on.matched
+    assert run_on.suggestions[0].entry_id == entry_id
+
+
+def test_a_clause_does_not_answer_with_an_entry_the_whole_message_does_not_favour(
+    matcher: FaqMatcher,
+) -> None:
+    """ "这个保修的吧" alone reads as the warranty overview; the message is about pipes."""
+    result = matcher.ask("刚住一年多厨房下水管就漏了，这个保修的吧")
+    assert not result.matched
+    assert [s.entry_id for s in result.suggestions] == ["warranty_pipes_wiring"]
+
+
 def test_answers_are_filled_with_company_values(matcher: FaqMatcher) -> None:
     result = matcher.ask("客服热线号码是多少")
     assert result.entry_id == "contact_hotline"

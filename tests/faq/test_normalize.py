@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.faq.normalize import Normaliser, SynonymTable, detect_language, load_synonyms
+from bot.faq.index import stem
+from bot.faq.normalize import (
+    Normaliser,
+    SynonymTable,
+    clauses,
+    detect_language,
+    load_synonyms,
+)
 from tests.faq.conftest import CONFIG_DIR
 
 
@@ -105,6 +112,24 @@ def test_mixed_chinese_and_english_has_no_space_around_chinese(normaliser: Norma
 )
 def test_any_chinese_character_means_chinese(text: str, language: str) -> None:
     assert detect_language(text) == language
+
+
+def test_clauses_split_at_commas_and_sentence_ends_not_in_lists_or_numbers() -> None:
+    assert clauses("门锁、窗户五金这些，到底保几年啊？交房1.5年了. ok!") == [
+        "门锁、窗户五金这些",
+        "到底保几年啊",
+        "交房1.5年了",
+        " ok",
+    ]
+    assert clauses("，。") == []
+
+
+@pytest.mark.parametrize(
+    ("forms"),
+    [("service", "services"), ("charge", "charged", "charges"), ("leak", "leaks", "leaked")],
+)
+def test_english_word_forms_share_one_stem(forms: tuple[str, ...]) -> None:
+    assert len({stem(word) for word in forms}) == 1
 
 
 def test_a_variant_claimed_by_two_groups_is_reported_with_its_line(tmp_path: Path) -> None:
