@@ -331,7 +331,7 @@ async def describe(uow: UnitOfWork, texts: Texts, survey: Survey, lang: str) -> 
 def staff_summary(texts: Texts, lang: str, about: str, answers: Sequence[Answer]) -> str:
     """What staff read of a low score: the scores by question and the owner's own words (the
     reopened ticket's note, the escalation's message, the console's dashboard)."""
-    scores = "，".join(
+    scores = texts.get("survey.staff_summary_separator", lang).join(
         f"{texts.get(f'survey.q_{a.question}_short', lang)} {a.score}"
         for a in answers
         if a.score is not None

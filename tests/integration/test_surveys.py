@@ -24,6 +24,9 @@ from bot.services.surveys import (
     start_campaign,
     survey_report,
 )
+from bot.staff.console import satisfaction
+from bot.staff.console.dashboard_pages import figures
+from bot.staff.console.web import Console, Page
 from bot.storage.models import OutboxMessage, Unit
 from bot.storage.models import Survey as SurveyRow
 from tests.integration.test_repair import account_of, tickets_of
@@ -297,7 +300,47 @@ async def test_the_newest_low_scores_say_what_each_started(
     texts = runtime.services.texts
     assert low_score_summary(texts, "zh", repair) == note
     assert low_score_summary(texts, "zh", revisit) == message.text
-    assert "repair quality 2" in low_score_summary(texts, "en", repair)
+    assert "repair quality 2, staff manner 4." in low_score_summary(texts, "en", repair)
+
+
+async def test_a_low_score_nobody_can_be_handed_to_is_listed_for_a_call(
+    bound_chat: Chat, runtime: Runtime, clock: FakeClock
+) -> None:
+    """The owner left the chat (account deactivated) and answered on the page: no escalation
+    can open, so the dashboard says to call him instead of linking to one."""
+    await set_handover(runtime, "1-0101", clock().date() - timedelta(days=31))
+    assert await runtime.surveys.daily() == 1
+    account = await account_of(runtime, bound_chat)
+    services = runtime.services
+    async with runtime.uow() as uow:
+        await uow.accounts.deactivate(account.id)
+        [survey] = await uow.surveys.open_for_owner(account.owner_id or 0, clock())
+        given = {q.id: "1" for q in services.rules.survey.questions(survey.kind) if q.scored}
+        result = await submit_answers(
+            uow,
+            services.texts,
+            services.rules,
+            runtime.settings,
+            survey,
+            given,
+            via=Via.PAGE,
+            account_id=None,
+            lang="zh",
+            now=clock(),
+        )
+        await uow.commit()
+    assert (result.follow_up, result.contact_by) == (FollowUp.ESCALATED, None)
+    async with runtime.uow() as uow:
+        [row] = await recent_low_scores(uow, 20)
+        [listed] = await satisfaction.low_scores(uow, services.texts, "zh")
+    assert (row.follow_up, row.escalation_id, row.ticket_id) == (FollowUp.ESCALATED, None, None)
+    assert "（无）" in low_score_summary(services.texts, "zh", row)  # no comment
+    page = Page(Console(runtime.uow, services), "zh")
+    shown = page.render(
+        "dashboard.html", figures=figures([], [], clock()), charts=[], low_scores=[listed]
+    )
+    html = bytes(shown.body)
+    assert "请电话联系" in html.decode() and "/console/escalations/" not in html.decode()
 
 
 async def test_revisits_follow_the_handover_date_and_a_late_binder_gets_only_the_latest(
