@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.domain.complaints import Escalation
 from bot.domain.rules import CompanyRules
-from bot.domain.surveys import COMMENT, Answer, FollowUp, Survey
+from bot.domain.surveys import Answer, FollowUp, Survey
 from bot.domain.tickets import Actor, ActorKind, TicketStatus
 from bot.i18n import Texts
 from bot.services.escalations import escalate_low_score
-from bot.services.surveys import describe
+from bot.services.surveys import describe, staff_summary
 from bot.services.tickets import change_ticket_status
 from bot.settings import Settings
 from bot.storage.uow import UnitOfWork
@@ -83,8 +84,10 @@ async def submit_answers(
     if reopened:
         await uow.surveys.set_follow_up(survey.id, FollowUp.REOPENED.value)
         return Submitted(True, FollowUp.REOPENED, ticket_number=reopened)
-    due = await _escalate(uow, rules, survey, account_id, summary, now, settings.tz)
-    await uow.surveys.set_follow_up(survey.id, FollowUp.ESCALATED.value)
+    escalation = await _escalate(uow, rules, survey, account_id, summary, now, settings.tz)
+    escalation_id = escalation.id if escalation else None
+    await uow.surveys.set_follow_up(survey.id, FollowUp.ESCALATED.value, escalation_id)
+    due = escalation.due_at if escalation else None
     return Submitted(True, FollowUp.ESCALATED, contact_by=due)
 
 
@@ -126,31 +129,19 @@ async def _escalate(
     summary: str,
     now: datetime,
     tz: ZoneInfo,
-) -> datetime | None:
-    """Staff get the owner on the account they answered from (the page: their first account)."""
+) -> Escalation | None:
+    """Staff get the owner on the account they answered from (the page: their first account);
+    None when the owner has no active account to be answered on."""
     if account_id is None:
         accounts = await uow.accounts.active_accounts_of_owner(survey.owner_id)
         if not accounts:
             return None
         account_id = accounts[0].id
-    escalation = await escalate_low_score(uow, rules, account_id, survey.owner_id, summary, now, tz)
-    return escalation.due_at
+    return await escalate_low_score(uow, rules, account_id, survey.owner_id, summary, now, tz)
 
 
 async def _summary(
     uow: UnitOfWork, texts: Texts, survey: Survey, answers: list[Answer], lang: str
 ) -> str:
     """What staff read: the scores by question and the owner's own words."""
-    scores = "，".join(
-        f"{texts.get(f'survey.q_{a.question}_short', lang)} {a.score}"
-        for a in answers
-        if a.score is not None
-    )
-    comment = next((a.text for a in answers if a.question == COMMENT and a.text), "")
-    return texts.get(
-        "survey.staff_summary",
-        lang,
-        about=await describe(uow, texts, survey, lang),
-        scores=scores,
-        comment=comment or texts.get("survey.no_comment", lang),
-    )
+    return staff_summary(texts, lang, await describe(uow, texts, survey, lang), answers)

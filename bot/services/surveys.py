@@ -8,13 +8,15 @@ The rows are the truth: the scheduler's jobs only call `push_due`, `remind_and_e
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.surveys import (
+    COMMENT,
     POST_REPAIR,
+    Answer,
     Occasion,
     Question,
     Survey,
@@ -25,7 +27,7 @@ from bot.domain.surveys import (
 from bot.domain.tickets import Ticket, TicketStatus
 from bot.i18n import Texts
 from bot.services.notify import notify_owners
-from bot.storage.repositories.surveys import CampaignRow, NewSurvey, ReportRow
+from bot.storage.repositories.surveys import CampaignRow, LowScoreRow, NewSurvey, ReportRow
 from bot.storage.uow import UnitOfWork
 
 #: The survey page of one invitation, signed until the invitation expires.
@@ -302,19 +304,58 @@ class Invitations:
 
 async def _subject(uow: UnitOfWork, survey: Survey) -> tuple[dict[str, str], dict[str, str]]:
     """What the invitation is about, as values and as text keys to render per language."""
+    number = None
     if survey.ticket_id is not None:
         ticket = await uow.tickets.get(survey.ticket_id)
         number = ticket.number if ticket else ""
-        return {"number": number}, {"about": "survey.about_repair"}
-    if survey.occasion == Occasion.CAMPAIGN:
-        return {}, {"about": f"survey.about_kind_{survey.kind}"}
-    return {}, {"about": f"survey.about_{survey.occasion}"}
+    return _about(survey.occasion, survey.kind, number)
+
+
+def _about(
+    occasion: str, kind: str, ticket_number: str | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """`_subject` once the ticket's number is known (None: no ticket)."""
+    if ticket_number is not None:
+        return {"number": ticket_number}, {"about": "survey.about_repair"}
+    if occasion == Occasion.CAMPAIGN:
+        return {}, {"about": f"survey.about_kind_{kind}"}
+    return {}, {"about": f"survey.about_{occasion}"}
 
 
 async def describe(uow: UnitOfWork, texts: Texts, survey: Survey, lang: str) -> str:
     """One line saying what a survey is about, in the owner's language (chat and page)."""
     values, localized = await _subject(uow, survey)
     return texts.get(localized["about"], lang, **values)
+
+
+def staff_summary(texts: Texts, lang: str, about: str, answers: Sequence[Answer]) -> str:
+    """What staff read of a low score: the scores by question and the owner's own words (the
+    reopened ticket's note, the escalation's message, the console's dashboard)."""
+    scores = texts.get("survey.staff_summary_separator", lang).join(
+        f"{texts.get(f'survey.q_{a.question}_short', lang)} {a.score}"
+        for a in answers
+        if a.score is not None
+    )
+    comment = next((a.text for a in answers if a.question == COMMENT and a.text), "")
+    return texts.get(
+        "survey.staff_summary",
+        lang,
+        about=about,
+        scores=scores,
+        comment=comment or texts.get("survey.no_comment", lang),
+    )
+
+
+async def recent_low_scores(uow: UnitOfWork, limit: int) -> list[LowScoreRow]:
+    """The newest low scores, each with the ticket it reopened or the escalation it opened."""
+    return await uow.surveys.low_scored(limit)
+
+
+def low_score_summary(texts: Texts, lang: str, row: LowScoreRow) -> str:
+    """`staff_summary` of a listed low score, in the reader's language."""
+    values, localized = _about(row.occasion, row.kind, row.ticket_number)
+    about = texts.get(localized["about"], lang, **values)
+    return staff_summary(texts, lang, about, row.answers)
 
 
 def hint_key(texts: Texts, question: Question, lang: str) -> str:

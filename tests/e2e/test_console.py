@@ -14,10 +14,17 @@ from playwright.async_api import Browser, Page
 
 from bot.app.bootstrap import Runtime
 from bot.app.demo_data import import_certificates_into
+from bot.domain.complaints import EscalationListing
 from bot.domain.staff import StaffRole
 from bot.services.escalations import list_escalations
 from bot.testing.fake_wechat_api import png_bytes
-from tests.integration.test_surveys import answer_in_chat, set_handover, survey_pushes
+from tests.integration.test_repair import tickets_of
+from tests.integration.test_surveys import (
+    answer_in_chat,
+    completed_ticket,
+    set_handover,
+    survey_pushes,
+)
 from tests.integration.test_tickets import submit
 from tests.staff.support import PASSWORD, make_staff, pushes
 from tests.staff.test_api_flows import file_complaint
@@ -362,28 +369,61 @@ async def test_the_dashboard_shows_the_weeks_csat_and_who_scored_low(
     browser: Browser,
     shots: Path,
 ) -> None:
+    """Both things a low score starts are listed, newest first: the repair ticket it reopened
+    and the hand-off to staff, each linked to its page."""
     await make_staff(runtime, "wangfang", StaffRole.AGENT, "王芳")
+    ticket_id = await completed_ticket(bound_chat, runtime, clock)
+    await bound_chat.press(f"tickets:fixed:{ticket_id}")
+    await answer_in_chat(bound_chat, 4, 2, 4, comment="还是有点渗水")  # reopens the ticket
+    [ticket] = await tickets_of(runtime, bound_chat)
+    clock.advance(minutes=5)
     await set_handover(runtime, "1-0101", clock().date() - timedelta(days=31))
     assert await runtime.surveys.daily() == 1  # the one-month revisit, sent
     [(_, _, buttons)] = await survey_pushes(runtime)
     await bound_chat.press(buttons[0])
-    await answer_in_chat(bound_chat, 1, 3, 5, comment="楼上噪音大")
+    await answer_in_chat(bound_chat, 1, 3, 5, comment="楼上噪音大")  # hands him to staff
+    [escalation] = [item.escalation for item in await listed_escalations(runtime)]
     satisfied_from = runtime.services.rules.survey.satisfied_from
-    assert satisfied_from == 4  # so one score of three is satisfied
+    assert satisfied_from == 4  # so 4, 4 and 5 of the six scores are satisfied
 
     page = await signed_in(browser, base_url, "wangfang")
     await page.goto(f"{base_url}/console/dashboard")
     csat = page.locator("svg.chart").nth(3)
     points = await csat.locator("circle title").all_text_contents()
-    assert points == [
-        f"{(clock() - timedelta(days=7)).astimezone(runtime.settings.tz):%m-%d}: 33.3%"
-    ]
+    assert points == [f"{(clock() - timedelta(days=7)).astimezone(runtime.settings.tz):%m-%d}: 50%"]
     low = page.locator(".low-scores tbody tr")
-    assert await low.count() == 1
-    assert "张伟" in await low.inner_text() and "楼上噪音大" in await low.inner_text()
+    assert await low.count() == 2
+    handed, reopened = await low.all_inner_texts()
+    assert handed.startswith("张伟\t2026-11-23 10:05\t") and "楼上噪音大" in handed
+    assert "收房一个月回访" in handed and "居住体验 1" in handed
+    assert handed.endswith("已转人工\n当前：待接入")
+    assert reopened.startswith("张伟\t2026-11-23 10:00\t") and "还是有点渗水" in reopened
+    assert f"维修工单 {ticket.number} 的回访" in reopened and "维修质量 2" in reopened
+    assert reopened.endswith(f"已重开工单 {ticket.number}\n当前：已重开")
     await page.screenshot(path=shots / "dashboard_csat.png", full_page=True)
+
+    await low.nth(1).locator("a").click()
+    await page.wait_for_url(f"**/console/tickets/{ticket.id}")
+    assert ticket.number in await page.locator("main").inner_text()
+    await page.go_back()
+    await low.nth(0).locator("a").click()
+    await page.wait_for_url(f"**/console/escalations/{escalation.id}")
+    await page.wait_for_selector("li.msg.owner:has-text('楼上噪音大')")
+
+    await page.click("header a:has-text('English')")
+    await page.goto(f"{base_url}/console/dashboard")
+    handed, reopened = await page.locator(".low-scores tbody tr").all_inner_texts()
+    assert "living experience 1, construction quality 3" in handed
+    assert handed.endswith("Handed to staff\nnow: Waiting")
+    assert reopened.endswith(f"Reopened ticket {ticket.number}\nnow: Reopened")
+    await page.screenshot(path=shots / "dashboard_csat_en.png", full_page=True)
     await page.goto(f"{base_url}/console/inbox")
-    assert "满意度低分" in await page.locator("#rows").inner_text()
+    assert "Low survey score" in await page.locator("#rows").inner_text()
+
+
+async def listed_escalations(runtime: Runtime) -> list[EscalationListing]:
+    async with runtime.uow() as uow:
+        return await list_escalations(uow, None, 10)
 
 
 async def test_a_supervisor_previews_starts_and_follows_a_revisit_after_a_storm(

@@ -17,7 +17,16 @@ from bot.domain.complaints import EscalationReason
 from bot.domain.surveys import FollowUp, InvalidAnswer, SurveyStatus
 from bot.domain.tickets import ActorKind, TicketStatus
 from bot.services.survey_answers import Via, submit_answers
-from bot.services.surveys import SurveyError, start_campaign, survey_report
+from bot.services.surveys import (
+    SurveyError,
+    low_score_summary,
+    recent_low_scores,
+    start_campaign,
+    survey_report,
+)
+from bot.staff.console import satisfaction
+from bot.staff.console.dashboard_pages import figures
+from bot.staff.console.web import Console, Page
 from bot.storage.models import OutboxMessage, Unit
 from bot.storage.models import Survey as SurveyRow
 from tests.integration.test_repair import account_of, tickets_of
@@ -239,6 +248,99 @@ async def test_a_low_revisit_score_goes_to_staff_and_the_owner_is_told_when(
         [message] = await uow.escalations.messages(escalation.id)
     said = message.text
     assert "收房一个月回访" in said and "居住体验 1" in said and "楼上噪音大" in said
+
+
+async def low_scores_of_both_kinds(bound_chat: Chat, runtime: Runtime, clock: FakeClock) -> None:
+    """张伟 answers a repair survey well, then another badly (the ticket reopens), then five
+    minutes later his one-month revisit badly (he is handed to staff)."""
+    for scores in ((5, 5, 5), (4, 2, 4)):
+        await submit(bound_chat, "plumbing", "厨房水管漏水")
+        ticket = max(await tickets_of(runtime, bound_chat), key=lambda t: t.id)
+        await staff_moves(runtime, clock, ticket.id, *TO_COMPLETED)
+        await bound_chat.press(f"tickets:fixed:{ticket.id}")
+        await answer_in_chat(bound_chat, *scores, comment="还是有点渗水")
+    clock.advance(minutes=5)
+    await set_handover(runtime, "1-0101", clock().date() - timedelta(days=31))
+    assert await runtime.surveys.daily() == 1
+    [(_, _, buttons)] = await survey_pushes(runtime)
+    await bound_chat.press(buttons[0])
+    await answer_in_chat(bound_chat, 1, 3, 3, comment="楼上噪音大")
+
+
+async def test_the_newest_low_scores_say_what_each_started(
+    bound_chat: Chat, runtime: Runtime, clock: FakeClock
+) -> None:
+    await low_scores_of_both_kinds(bound_chat, runtime, clock)
+    assert [(r.status, r.low_score) for r in await surveys(runtime)] == [
+        ("answered", False),
+        ("answered", True),
+        ("answered", True),
+    ]
+    reopened_ticket = max(await tickets_of(runtime, bound_chat), key=lambda t: t.id)
+    account = await account_of(runtime, bound_chat)
+    async with runtime.uow() as uow:
+        revisit, repair = await recent_low_scores(uow, 20)  # the good score is not listed
+        assert await recent_low_scores(uow, 1) == [revisit]  # newest first
+        escalation = await uow.escalations.open_for_account(account.id)
+        assert escalation is not None
+        [message] = await uow.escalations.messages(escalation.id)
+        note = (await uow.tickets.events(reopened_ticket.id))[-1].note
+    assert reopened_ticket.status is TicketStatus.REOPENED
+    assert (repair.follow_up, repair.ticket_id, repair.ticket_number) == (
+        FollowUp.REOPENED,
+        reopened_ticket.id,
+        reopened_ticket.number,
+    )
+    assert (repair.ticket_status, repair.escalation_id) == (TicketStatus.REOPENED, None)
+    assert (revisit.follow_up, revisit.ticket_id) == (FollowUp.ESCALATED, None)
+    assert (revisit.escalation_id, revisit.escalation_status) == (escalation.id, "waiting")
+    assert revisit.owner_name == repair.owner_name == "张伟"
+    assert revisit.answered_at == clock() and repair.answered_at == clock() - timedelta(minutes=5)
+    # The words staff read on the ticket and in the escalation, in the reader's language.
+    texts = runtime.services.texts
+    assert low_score_summary(texts, "zh", repair) == note
+    assert low_score_summary(texts, "zh", revisit) == message.text
+    assert "repair quality 2, staff manner 4." in low_score_summary(texts, "en", repair)
+
+
+async def test_a_low_score_nobody_can_be_handed_to_is_listed_for_a_call(
+    bound_chat: Chat, runtime: Runtime, clock: FakeClock
+) -> None:
+    """The owner left the chat (account deactivated) and answered on the page: no escalation
+    can open, so the dashboard says to call him instead of linking to one."""
+    await set_handover(runtime, "1-0101", clock().date() - timedelta(days=31))
+    assert await runtime.surveys.daily() == 1
+    account = await account_of(runtime, bound_chat)
+    services = runtime.services
+    async with runtime.uow() as uow:
+        await uow.accounts.deactivate(account.id)
+        [survey] = await uow.surveys.open_for_owner(account.owner_id or 0, clock())
+        given = {q.id: "1" for q in services.rules.survey.questions(survey.kind) if q.scored}
+        result = await submit_answers(
+            uow,
+            services.texts,
+            services.rules,
+            runtime.settings,
+            survey,
+            given,
+            via=Via.PAGE,
+            account_id=None,
+            lang="zh",
+            now=clock(),
+        )
+        await uow.commit()
+    assert (result.follow_up, result.contact_by) == (FollowUp.ESCALATED, None)
+    async with runtime.uow() as uow:
+        [row] = await recent_low_scores(uow, 20)
+        [listed] = await satisfaction.low_scores(uow, services.texts, "zh")
+    assert (row.follow_up, row.escalation_id, row.ticket_id) == (FollowUp.ESCALATED, None, None)
+    assert "（无）" in low_score_summary(services.texts, "zh", row)  # no comment
+    page = Page(Console(runtime.uow, services), "zh")
+    shown = page.render(
+        "dashboard.html", figures=figures([], [], clock()), charts=[], low_scores=[listed]
+    )
+    html = bytes(shown.body)
+    assert "请电话联系" in html.decode() and "/console/escalations/" not in html.decode()
 
 
 async def test_revisits_follow_the_handover_date_and_a_late_binder_gets_only_the_latest(

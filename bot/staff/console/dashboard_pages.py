@@ -1,6 +1,7 @@
 """The dashboard: what is waiting now, tickets per day, first-answer deadlines met or missed per
-day, and waiting escalations by time left, drawn as SVG on the server (charts.py). It reads
-through the same listing use cases as the other pages."""
+day, waiting escalations by time left and the weekly CSAT, drawn as SVG on the server
+(charts.py), and the newest low survey scores with what each started (satisfaction.py). It
+reads through the same listing use cases as the other pages."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def router(console: Console) -> APIRouter:
                 found,
                 await staff_tickets.list_tickets(uow, None, MAX_ROWS),
                 await satisfaction.csat_trend(uow, now, tz, satisfied_from),
-                await satisfaction.low_scores(uow, found),
+                await satisfaction.low_scores(uow, console.services.texts, page.lang),
             )
 
         loaded = await console.read(load)

@@ -1,6 +1,8 @@
 """Satisfaction on the dashboard: the CSAT of each of the last weeks (from the surveys'
-report, `services/surveys.survey_report`) and the owners whose low score handed them to staff
-(escalations of reason `low_score`, with what they said)."""
+report, `services/surveys.survey_report`) and the newest low scores, each with what the owner
+said and what it started: a repair survey's low score reopens the ticket, any other (or one
+whose ticket cannot reopen) hands the owner to staff (`services/survey_answers`). Both kinds are
+listed, as staff must see a reopened ticket as much as a hand-off."""
 
 from __future__ import annotations
 
@@ -9,15 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain.complaints import EscalationListing, EscalationReason, MessageAuthor
-from bot.domain.surveys import Tally
-from bot.services import escalations
-from bot.services.surveys import survey_report
+from bot.domain.surveys import FollowUp, Tally
+from bot.i18n import Texts
+from bot.services.surveys import low_score_summary, recent_low_scores, survey_report
 from bot.storage.uow import UnitOfWork
 
 #: Weeks the CSAT trend covers. DEFAULT (not in source).
 WEEKS = 8
-#: Low-score hand-offs listed, newest first.
+#: Low scores listed, newest first.
 MAX_LOW_SCORES = 20
 
 
@@ -31,11 +32,22 @@ class WeekCsat:
 
 @dataclass(frozen=True)
 class LowScore:
-    escalation_id: int
+    survey_id: int
     owner_name: str
+    #: When the owner answered.
     at: datetime
+    #: The scores and comment, as the reopened ticket's note or the escalation's message.
     said: str
-    status: str
+    #: What the low score started (`FollowUp`); NONE for one answered before it was recorded.
+    follow_up: FollowUp
+    ticket_id: int | None = None
+    ticket_number: str = ""
+    #: The reopened ticket's status now.
+    ticket_status: str = ""
+    #: None for a hand-off to an owner without an active chat account (nobody to answer).
+    escalation_id: int | None = None
+    #: The escalation's status now.
+    status: str = ""
 
 
 async def csat_trend(
@@ -60,23 +72,23 @@ async def csat_trend(
     return weeks
 
 
-async def low_scores(uow: UnitOfWork, listed: list[EscalationListing]) -> list[LowScore]:
-    """The newest hand-offs a low score opened, each with the owner's words (the summary)."""
-    found = [item for item in listed if item.escalation.reason is EscalationReason.LOW_SCORE]
-    found.sort(key=lambda item: item.escalation.created_at, reverse=True)
-    result = []
-    for item in found[:MAX_LOW_SCORES]:
-        said = next(
-            (
-                m.text
-                for m in await escalations.conversation(uow, item)
-                if m.author_kind is MessageAuthor.OWNER
-            ),
-            "",
+async def low_scores(uow: UnitOfWork, texts: Texts, lang: str) -> list[LowScore]:
+    """The newest low-scored surveys, each with the owner's words in the reader's language."""
+    return [
+        LowScore(
+            survey_id=row.survey_id,
+            owner_name=row.owner_name,
+            at=row.answered_at,
+            said=low_score_summary(texts, lang, row),
+            follow_up=FollowUp(row.follow_up or FollowUp.NONE),
+            ticket_id=row.ticket_id,
+            ticket_number=row.ticket_number or "",
+            ticket_status=row.ticket_status or "",
+            escalation_id=row.escalation_id,
+            status=row.escalation_status or "",
         )
-        e = item.escalation
-        result.append(LowScore(e.id, item.owner_name, e.created_at, said, e.status.value))
-    return result
+        for row in await recent_low_scores(uow, MAX_LOW_SCORES)
+    ]
 
 
 async def _total(uow: UnitOfWork, since: datetime) -> Tally:

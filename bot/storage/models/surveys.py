@@ -30,7 +30,11 @@ class Survey(Base):
     revisit occasion, per campaign and owner-unit, whoever creates it and however often."""
 
     __tablename__ = "surveys"
-    __table_args__ = (Index("ix_surveys_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_surveys_status_due", "status", "due_at"),
+        #: The dashboard's newest low scores.
+        Index("ix_surveys_low_score_answered", "low_score", "answered_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
@@ -51,6 +55,8 @@ class Survey(Base):
     low_score: Mapped[bool] = mapped_column(Boolean, default=False)
     #: What a low score started: reopened the ticket or escalated to staff.
     follow_up: Mapped[str | None] = mapped_column(String(10))
+    #: The escalation a low score handed the owner to (a new one, or the open one it joined).
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
     created_at: Mapped[datetime]
 
 

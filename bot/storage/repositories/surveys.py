@@ -17,6 +17,8 @@ from bot.domain.surveys import Answer, Occasion, Survey, SurveyStatus
 from bot.storage.models import (
     Building,
     ChannelAccount,
+    Escalation,
+    Owner,
     OwnerUnit,
     Project,
     SurveyAnswer,
@@ -74,6 +76,51 @@ class ReportRow:
     category: str
     status: SurveyStatus
     scores: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LowScoreRow:
+    """An answered invitation with a low score, with what it started: the repair ticket it
+    reopened, or the escalation that handed the owner to staff (each as it is now)."""
+
+    survey_id: int
+    kind: str
+    occasion: str
+    owner_name: str
+    answered_at: datetime
+    #: `FollowUp`'s value; None only for a survey answered before follow-ups were recorded.
+    follow_up: str | None
+    answers: tuple[Answer, ...]
+    ticket_id: int | None
+    ticket_number: str | None
+    ticket_status: str | None
+    escalation_id: int | None
+    escalation_status: str | None
+
+
+def _low_score(
+    survey: SurveyRow,
+    owner_name: str,
+    ticket_number: str | None,
+    ticket_status: str | None,
+    escalation_status: str | None,
+    answers: list[Answer],
+) -> LowScoreRow:
+    assert survey.answered_at is not None  # the query takes answered ones only
+    return LowScoreRow(
+        survey_id=survey.id,
+        kind=survey.kind,
+        occasion=survey.occasion,
+        owner_name=owner_name,
+        answered_at=survey.answered_at,
+        follow_up=survey.follow_up,
+        answers=tuple(answers),
+        ticket_id=survey.ticket_id,
+        ticket_number=ticket_number,
+        ticket_status=ticket_status,
+        escalation_id=survey.escalation_id,
+        escalation_status=escalation_status,
+    )
 
 
 def _survey(row: SurveyRow) -> Survey:
@@ -337,6 +384,37 @@ class SurveyRepository:
             for survey, project, category in rows
         ]
 
+    async def low_scored(self, limit: int) -> list[LowScoreRow]:
+        """The newest answered invitations with a low score (index `ix_surveys_low_score_answered`),
+        with their owner, ticket and escalation in the same query and the answers in one more."""
+        query = (
+            select(SurveyRow, Owner.name, Ticket.number, Ticket.status, Escalation.status)
+            .join(Owner, Owner.id == SurveyRow.owner_id)
+            .join(Ticket, Ticket.id == SurveyRow.ticket_id, isouter=True)
+            .join(Escalation, Escalation.id == SurveyRow.escalation_id, isouter=True)
+            .where(SurveyRow.low_score.is_(True), SurveyRow.answered_at.is_not(None))
+            .order_by(SurveyRow.answered_at.desc(), SurveyRow.id.desc())
+            .limit(limit)
+        )
+        rows = (await self.session.execute(query)).all()
+        answers = await self._answers_of([row[0].id for row in rows])
+        return [_low_score(*row, answers.get(row[0].id, [])) for row in rows]
+
+    async def _answers_of(self, survey_ids: list[int]) -> dict[int, list[Answer]]:
+        if not survey_ids:
+            return {}
+        query = (
+            select(
+                SurveyAnswer.survey_id, SurveyAnswer.question, SurveyAnswer.score, SurveyAnswer.text
+            )
+            .where(SurveyAnswer.survey_id.in_(survey_ids))
+            .order_by(SurveyAnswer.id)
+        )
+        found: dict[int, list[Answer]] = {}
+        for survey_id, question, score, text in (await self.session.execute(query)).all():
+            found.setdefault(survey_id, []).append(Answer(question, score, text))
+        return found
+
     async def _scores(self, survey_ids: list[int]) -> dict[int, list[int]]:
         if not survey_ids:
             return {}
@@ -404,8 +482,12 @@ class SurveyRepository:
             await self.session.flush()
         return answered
 
-    async def set_follow_up(self, survey_id: int, follow_up: str) -> None:
-        await self._update(SurveyRow.id == survey_id, follow_up=follow_up)
+    async def set_follow_up(
+        self, survey_id: int, follow_up: str, escalation_id: int | None = None
+    ) -> None:
+        await self._update(
+            SurveyRow.id == survey_id, follow_up=follow_up, escalation_id=escalation_id
+        )
 
     async def _update(self, condition: Any, **values: Any) -> bool:
         result = await self.session.execute(
