@@ -26,7 +26,6 @@ from bot.faq.knowledge import (
 from bot.faq.normalize import Language, Normaliser, clauses, detect_language, load_synonyms
 from bot.faq.types import FaqResult, FaqSuggestion
 
-
 #: A message of more clauses is a story, not a question among context: not searched clause by
 #: clause, which bounds the cost of one message (a search per clause, ~0.3 ms each).
 MAX_CLAUSES = 8
