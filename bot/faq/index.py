@@ -48,6 +48,10 @@ SIMILARITY_WEIGHT = 0.15
 ASSOC_FULL = 0.3  # a feature in this share of an entry's samples is fully associated with it
 ASSOC_POWER = 0.5
 CANDIDATES = 12
+#: A message longer than this (characters of its compact normalised form) explains the owner's
+#: situation: words the base has never seen are that story, not a topic the base lacks, so they
+#: do not dilute its score (docs/faq.md, sixth round).
+LONG_MESSAGE = 20
 #: A feature this central to an entry (1.0: a tag, or in ASSOC_FULL of its samples) can tell it
 #: apart from a close runner-up (FaqMatcher._is_confident).
 DISTINCTIVE_ASSOCIATION = 1.0
@@ -177,14 +181,21 @@ class FeatureIndex:
         query = features(normalised)
         if not query:
             return []
-        query_weight = self._total(query)
         text = compact(normalised)
+        query_weight = self._query_weight(query, long=len(text) > LONG_MESSAGE)
         scored = [
             Scored(entry, self._score(entry, text, query, query_weight))
             for entry in self._candidates(query)
         ]
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored[:limit]
+
+    def _query_weight(self, query: set[str], *, long: bool) -> float:
+        """The weight a question's score is a share of: every feature, or in a long message only
+        the ones the base knows (a long message with none of them has no candidates)."""
+        if not long:
+            return self._total(query)
+        return sum(self._weights.get(feature, 0.0) for feature in query)
 
     def distinctive(self, words: Set[str], entry: int, other: int) -> float:
         """Weight of the question's words that are central to `entry` (a tag, or in a good
