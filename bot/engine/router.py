@@ -23,7 +23,15 @@ from bot.domain.conversation import ConversationState
 from bot.domain.ids import parse_id
 from bot.engine.context import Context, Services
 from bot.engine.flow import Flow, Leaving, Outcome, start_button
-from bot.engine.types import VOICE, Button, IncomingMessage, MessageKind, Reply, button_rows
+from bot.engine.types import (
+    VOICE,
+    Button,
+    IncomingMessage,
+    MessageKind,
+    Reply,
+    button_rows,
+    offered_buttons,
+)
 from bot.i18n import language_from_hint
 from bot.understanding import Intent, Understanding
 
@@ -247,7 +255,7 @@ class Router:
             return await self._apply(ctx, state, flow, outcome)
         if flow is not None:
             if flow.requires_binding and not ctx.account.is_bound:
-                return [self._bind_first(ctx)]
+                return self._refuse_unbound(ctx, state)
             pressed = await flow.press(ctx, payload.partition(":")[2])
             if pressed is not None:
                 if pressed.next_step is not None or pressed.start_flow is not None:
@@ -259,7 +267,7 @@ class Router:
         self, ctx: Context, state: ConversationState, flow: Flow, argument: str
     ) -> list[Reply]:
         if flow.requires_binding and not ctx.account.is_bound:
-            return [self._bind_first(ctx)]
+            return self._refuse_unbound(ctx, state)
         if flow.leaving is Leaving.KEEP:
             return (await flow.start(ctx, argument)).replies
         if flow.leaving is Leaving.DISCARD:
@@ -289,7 +297,14 @@ class Router:
             state.flow, state.step, state.flow_version = flow.name, outcome.next_step, flow.version
             if outcome.data is not None:
                 state.data = outcome.data
-        state.offered = _last_offered(replies)
+        state.offered = offered_buttons(replies)
+        return replies
+
+    def _refuse_unbound(self, ctx: Context, state: ConversationState) -> list[Reply]:
+        """The ways to bind or reach a person, which a typed "1" / "2" then presses (WeChat
+        shows them numbered); the flow and draft the owner is in stay as they were."""
+        replies = [self._bind_first(ctx)]
+        state.offered = offered_buttons(replies)
         return replies
 
     def _bind_first(self, ctx: Context) -> Reply:
@@ -321,10 +336,3 @@ def prefill_of(understood: Understanding) -> dict[str, Any]:
         if value is not None:
             prefill[key] = value
     return prefill
-
-
-def _last_offered(replies: list[Reply]) -> list[list[str]]:
-    for reply in reversed(replies):
-        if reply.buttons:
-            return [[button.label, button.data] for button in reply.flat_buttons()]
-    return []
