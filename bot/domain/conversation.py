@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+#: The key of `paused` under which one-time nudges are remembered ({"english": ISO time}). No
+#: flow has this name, and `paused` outlives every flow (`clear` keeps it), so what the owner
+#: was already offered is remembered for the account without a column of its own.
+NUDGES = "~nudges"
+
 
 class StaleConversation(Exception):
     """Another message for the same account changed the state first; the engine retries."""
@@ -21,7 +26,8 @@ class ConversationState:
     data: dict[str, Any] = field(default_factory=dict)
     #: [[label, data], ...] of the buttons last shown, for numbered answers.
     offered: list[list[str]] = field(default_factory=list)
-    #: Drafts of flows left for another flow: {flow: {"step": ..., "data": ..., "at": iso}}.
+    #: Drafts of flows left for another flow: {flow: {"step": ..., "data": ..., "at": iso}};
+    #: under `NUDGES`, when each one-time nudge was last shown.
     paused: dict[str, Any] = field(default_factory=dict)
     version: int = 0
     updated_at: datetime | None = None
@@ -50,3 +56,11 @@ class ConversationState:
     def take_paused(self, flow: str) -> dict[str, Any] | None:
         draft: dict[str, Any] | None = self.paused.pop(flow, None)
         return draft
+
+    def nudged_at(self, nudge: str) -> datetime | None:
+        """When the owner was last shown this one-time nudge (None: never)."""
+        at = self.paused.get(NUDGES, {}).get(nudge)
+        return datetime.fromisoformat(at) if at else None
+
+    def note_nudge(self, nudge: str, at: datetime) -> None:
+        self.paused.setdefault(NUDGES, {})[nudge] = at.isoformat()

@@ -7,7 +7,8 @@ shortcuts, events and `flow:` buttons start their flow from anywhere (the global
 (bot/understanding): navigation words and emergencies act at every step, a question at a step is
 answered and the step asked again → the active flow's step → outside a flow, the flow of the
 understood intent starts with what was said (unsure between two: the owner is asked) → the FAQ,
-which is the last flow in the list.
+which is the last flow in the list. Then an English sentence typed in a Chinese conversation
+gets English offered under the replies (bot/engine/nudges.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,16 @@ from bot.domain.conversation import ConversationState
 from bot.domain.ids import parse_id
 from bot.engine.context import Context, Services
 from bot.engine.flow import Flow, Leaving, Outcome, start_button
-from bot.engine.types import VOICE, Button, IncomingMessage, MessageKind, Reply, button_rows
+from bot.engine.nudges import LANGUAGE_FLOW, with_english_offer
+from bot.engine.types import (
+    VOICE,
+    Button,
+    IncomingMessage,
+    MessageKind,
+    Reply,
+    button_rows,
+    offered_buttons,
+)
 from bot.i18n import language_from_hint
 from bot.understanding import Intent, Understanding
 
@@ -80,7 +90,29 @@ class Router:
         return Reply(texts.get("engine.error", lang), buttons=self._menu_button(lang))
 
     async def route(self, ctx: Context, state: ConversationState) -> list[Reply]:
-        """Run the message through the right flow; mutates `state` for the caller to save."""
+        """Run the message through the right flow; mutates `state` for the caller to save.
+
+        Typed English in a Chinese conversation also gets English offered (bot/engine/nudges).
+        """
+        typed = ctx.msg
+        replies = await self._route(ctx, state)
+        if self._may_offer_english(typed, state):
+            return with_english_offer(ctx, state, typed.text, replies)
+        return replies
+
+    def _may_offer_english(self, typed: IncomingMessage, state: ConversationState) -> bool:
+        """Only for typed text, and not where pressing the offer would walk the owner away from
+        a person they are waiting for or talking to (hand-off keeps every text), nor in the
+        language chooser itself."""
+        if typed.kind is not MessageKind.TEXT or LANGUAGE_FLOW not in self.flows:
+            return False
+        active = self.flows.get(state.flow or "")
+        if active is None:
+            return True
+        held = active.keeps_text or state.step in active.exclusive_steps
+        return not held and active.name != LANGUAGE_FLOW
+
+    async def _route(self, ctx: Context, state: ConversationState) -> list[Reply]:
         ctx.msg = self._numbered_choice(ctx.msg, state)
         rejection = self._reject(ctx)
         if rejection is not None:
@@ -247,7 +279,7 @@ class Router:
             return await self._apply(ctx, state, flow, outcome)
         if flow is not None:
             if flow.requires_binding and not ctx.account.is_bound:
-                return [self._bind_first(ctx)]
+                return self._refuse_unbound(ctx, state)
             pressed = await flow.press(ctx, payload.partition(":")[2])
             if pressed is not None:
                 if pressed.next_step is not None or pressed.start_flow is not None:
@@ -259,7 +291,7 @@ class Router:
         self, ctx: Context, state: ConversationState, flow: Flow, argument: str
     ) -> list[Reply]:
         if flow.requires_binding and not ctx.account.is_bound:
-            return [self._bind_first(ctx)]
+            return self._refuse_unbound(ctx, state)
         if flow.leaving is Leaving.KEEP:
             return (await flow.start(ctx, argument)).replies
         if flow.leaving is Leaving.DISCARD:
@@ -289,7 +321,14 @@ class Router:
             state.flow, state.step, state.flow_version = flow.name, outcome.next_step, flow.version
             if outcome.data is not None:
                 state.data = outcome.data
-        state.offered = _last_offered(replies)
+        state.offered = offered_buttons(replies)
+        return replies
+
+    def _refuse_unbound(self, ctx: Context, state: ConversationState) -> list[Reply]:
+        """The ways to bind or reach a person, which a typed "1" / "2" then presses (WeChat
+        shows them numbered); the flow and draft the owner is in stay as they were."""
+        replies = [self._bind_first(ctx)]
+        state.offered = offered_buttons(replies)
         return replies
 
     def _bind_first(self, ctx: Context) -> Reply:
@@ -321,10 +360,3 @@ def prefill_of(understood: Understanding) -> dict[str, Any]:
         if value is not None:
             prefill[key] = value
     return prefill
-
-
-def _last_offered(replies: list[Reply]) -> list[list[str]]:
-    for reply in reversed(replies):
-        if reply.buttons:
-            return [[button.label, button.data] for button in reply.flat_buttons()]
-    return []

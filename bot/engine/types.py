@@ -115,3 +115,12 @@ class Reply:
 
 def button_rows(*rows: list[Button] | tuple[Button, ...]) -> tuple[tuple[Button, ...], ...]:
     return tuple(tuple(row) for row in rows if row)
+
+
+def offered_buttons(replies: list[Reply]) -> list[list[str]]:
+    """[[label, data], ...] of the buttons a typed number presses: those of the last reply
+    that has any (WeChat numbers only these; `ConversationState.offered` keeps them)."""
+    for reply in reversed(replies):
+        if reply.buttons:
+            return [[button.label, button.data] for button in reply.flat_buttons()]
+    return []

@@ -160,6 +160,23 @@ async def test_a_typed_number_presses_the_numbered_button(wechat: WeChat) -> Non
     assert "邀请码" in answer.content  # 1 = 绑定房屋 for an unbound owner
 
 
+async def test_english_typed_in_wechat_is_answered_and_english_offered_by_number(
+    wechat: WeChat, demo_codes: dict[str, str]
+) -> None:
+    """WeChat gives no language hint: the owner starts in Chinese and types English."""
+    await wechat.server.send(
+        wechat.server.event(OPENID, "subscribe", f"qrscene_{demo_codes['张伟']}")
+    )
+    answer = await wechat.server.send(wechat.server.text(OPENID, "my kitchen pipe is leaking"))
+    assert "已记下您的描述" in answer.content and "Prefer English?" in answer.content
+    options = [line for line in answer.content.splitlines() if line.startswith("回复 ")]
+    assert options[-1].endswith("🌐 English")  # the last numbered option
+    number = options[-1].split()[1]
+    answer = await wechat.server.send(wechat.server.text(OPENID, number))
+    assert "Language set to English." in answer.content
+    assert "Reply 1: 🔧 Repair" in answer.content  # the menu, numbered in English
+
+
 @BOTH_MODES
 async def test_an_image_is_acknowledged_and_its_media_downloadable(wechat: WeChat) -> None:
     wechat.api.media["MEDIA-1"] = png_bytes()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from bot.app.bootstrap import Runtime
 from tests.support import Chat, FakeClock
 
@@ -105,6 +107,17 @@ async def test_unbound_user_gets_faq_and_ways_to_bind_but_no_data(
     assert set(chat.buttons.values()) >= {"flow:bind", "flow:faq", "flow:handoff"}
     await chat.say("/unbind")
     assert "先绑定" in chat.text
+
+
+@pytest.mark.parametrize(("number", "answer"), [("1", "邀请码"), ("2", "已为您转接人工客服")])
+async def test_the_ways_to_bind_shown_to_an_unbound_user_answer_to_their_numbers(
+    chat: Chat, number: str, answer: str
+) -> None:
+    """WeChat shows them as "回复 1 绑定房屋", "回复 2 联系人工客服": the number presses them."""
+    await chat.say("报修")
+    assert "先绑定" in chat.text and list(chat.buttons.values()) == ["flow:bind", "flow:handoff"]
+    await chat.say(number)
+    assert answer in chat.text
 
 
 async def test_unbind_needs_confirmation_and_then_hides_the_homes(bound_chat: Chat) -> None:
