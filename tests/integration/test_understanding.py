@@ -93,7 +93,7 @@ async def test_report_a_repair_without_details_asks_everything(lina: Chat) -> No
 
 @pytest.mark.parametrize(
     ("said", "answer"),
-    [("你好", "您好"), ("谢谢", "不客气"), ("hi", "您好"), ("好的", "好的")],
+    [("你好", "您好"), ("谢谢", "不客气"), ("hi", "您好"), ("好的", "好的"), ("你好朋友", "您好")],
 )
 async def test_small_talk_gets_a_short_answer_and_the_menu(
     lina: Chat, said: str, answer: str
