@@ -86,8 +86,8 @@ def with_english_offer(
 def _offered(ctx: Context, state: ConversationState, replies: list[Reply]) -> list[Reply] | None:
     """The replies with the offer placed, or None when it has no good place in them."""
     if state.offered != offered_buttons(replies):
-        # Not these replies' buttons answer a typed number (/help keeps the step's): a new
-        # button would be numbered differently from what the owner sees.
+        # These replies show no buttons and the step's options still answer a typed number
+        # ("too long"): a new button would be numbered differently from what the owner sees.
         return None
     line = Reply(ctx.t("engine.english_offer"))
     button = Button(ctx.t("engine.button_english"), SWITCH_TO_ENGLISH)

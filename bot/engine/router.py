@@ -96,6 +96,11 @@ class Router:
         """
         typed = ctx.msg
         replies = await self._route(ctx, state)
+        shown = offered_buttons(replies)
+        if shown:
+            # A typed number presses what the owner saw last (WeChat numbers the buttons): also
+            # after /help in a form, a rejection or an expired button, not the step's options.
+            state.offered = shown
         if self._may_offer_english(typed, state):
             return with_english_offer(ctx, state, typed.text, replies)
         return replies
@@ -279,7 +284,7 @@ class Router:
             return await self._apply(ctx, state, flow, outcome)
         if flow is not None:
             if flow.requires_binding and not ctx.account.is_bound:
-                return self._refuse_unbound(ctx, state)
+                return [self._bind_first(ctx)]  # the flow and draft stay as they were
             pressed = await flow.press(ctx, payload.partition(":")[2])
             if pressed is not None:
                 if pressed.next_step is not None or pressed.start_flow is not None:
@@ -291,7 +296,7 @@ class Router:
         self, ctx: Context, state: ConversationState, flow: Flow, argument: str
     ) -> list[Reply]:
         if flow.requires_binding and not ctx.account.is_bound:
-            return self._refuse_unbound(ctx, state)
+            return [self._bind_first(ctx)]  # the flow and draft stay as they were
         if flow.leaving is Leaving.KEEP:
             return (await flow.start(ctx, argument)).replies
         if flow.leaving is Leaving.DISCARD:
@@ -324,14 +329,8 @@ class Router:
         state.offered = offered_buttons(replies)
         return replies
 
-    def _refuse_unbound(self, ctx: Context, state: ConversationState) -> list[Reply]:
-        """The ways to bind or reach a person, which a typed "1" / "2" then presses (WeChat
-        shows them numbered); the flow and draft the owner is in stay as they were."""
-        replies = [self._bind_first(ctx)]
-        state.offered = offered_buttons(replies)
-        return replies
-
     def _bind_first(self, ctx: Context) -> Reply:
+        """The ways to bind or reach a person, which a typed "1" / "2" then presses."""
         return Reply(
             ctx.t("engine.bind_first"),
             buttons=button_rows(

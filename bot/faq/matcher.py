@@ -129,7 +129,9 @@ class FaqMatcher:
         """Answer, suggest, decline or hand off; lang None → detect (CJK characters → zh)."""
         language = resolve_language(text, lang)
         normalised, segmented = self._normaliser.forms(text)
-        if not normalised:
+        if not any(character.isalpha() for character in normalised):
+            # Digits alone ask nothing: a button number typed after its buttons went, a phone
+            # number. "1" used to match the complaint grade a sample calls 1.
             return _not_matched(language, 0.0)
         intent = self._intents.classify(normalised)
         if intent is Intent.HANDOFF:

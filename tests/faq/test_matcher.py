@@ -255,8 +255,10 @@ def test_suggestion_buttons_resolve_to_answers_and_labels(matcher: FaqMatcher) -
     assert matcher.question_for("no_such_entry", "en") is None
 
 
-@pytest.mark.parametrize("text", ["", "   ", "？？？！", "你好"])
-def test_empty_or_greeting_only_messages_are_not_answered(matcher: FaqMatcher, text: str) -> None:
+@pytest.mark.parametrize("text", ["", "   ", "？？？！", "你好", "1", "2 ", "027-00000000"])
+def test_empty_greeting_or_number_only_messages_are_not_answered(
+    matcher: FaqMatcher, text: str
+) -> None:
     assert matcher.ask(text) == FaqResult(
         False, None, 0.0, "", False, (), "zh" if text == "你好" else "en"
     )

@@ -58,8 +58,9 @@ async def test_a_message_that_changes_no_state_outside_a_flow_writes_none(
     runtime: Runtime, demo_codes: dict[str, str]
 ) -> None:
     await runtime.engine.handle(text_message("h0", f"绑定 {demo_codes['张伟']}"))
+    await runtime.engine.handle(text_message("h1", "帮助"))  # its button is now what "1" presses
     before = await _state_version(runtime, "owner-1")
-    result = await runtime.engine.handle(text_message("h1", "帮助"))
+    result = await runtime.engine.handle(text_message("h2", "帮助"))
     assert result.replies and not result.duplicate
     assert await _state_version(runtime, "owner-1") == before
 
@@ -196,6 +197,21 @@ async def test_numbered_answers_press_the_offered_buttons(
     phone_index = next(i for i, label in enumerate(options, 1) if "手机号" in label)
     await chat.say(str(phone_index))
     assert "手机号" in chat.text and chat.last[-1].request_contact
+
+
+async def test_a_number_presses_the_buttons_shown_last_also_after_help_in_a_form(
+    bound_chat: Chat,
+) -> None:
+    """/help keeps the form's step but shows one numbered option of its own ("1 返回菜单" on
+    WeChat): 1 goes to the menu, not to the form's first home."""
+    await bound_chat.say("报修")
+    assert "哪一套房屋" in bound_chat.text
+    await bound_chat.say("帮助")
+    assert len(bound_chat.buttons) == 1
+    await bound_chat.say("1")
+    assert "请选择要办理的业务" in bound_chat.text
+    await bound_chat.say("报修")  # the draft was kept
+    assert "还没提交的内容" in bound_chat.text
 
 
 async def test_language_follows_the_platform_and_can_be_switched(
