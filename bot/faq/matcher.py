@@ -138,10 +138,9 @@ class FaqMatcher:
             return FaqResult(False, None, 0.0, "", True, (), language)
         if intent is not Intent.QUESTION:
             return _not_matched(language, 0.0)
-        hits = self._index.search(normalised)
+        hits, chosen = self._decide(normalised, segmented)
         if not hits:
             return _not_matched(language, 0.0)
-        chosen = self._choose(frozenset(features(segmented)), hits)
         if chosen is None:
             chosen = self._confirmed_by_a_clause(text, hits[0])
         if chosen is None:
@@ -183,16 +182,20 @@ class FaqMatcher:
         parts = clauses(text)
         if not 2 <= len(parts) <= MAX_CLAUSES:
             return None
-        answered: dict[int, Scored] = {}
+        confirmed: Scored | None = None
         for part in parts:
-            normalised, segmented = self._normaliser.forms(part)
-            hits = self._index.search(normalised) if normalised else []
-            chosen = self._choose(frozenset(features(segmented)), hits) if hits else None
-            if chosen is not None:
-                answered.setdefault(chosen.entry, chosen)
-        if answered.keys() != {best.entry}:
-            return None
-        return answered[best.entry]
+            _, chosen = self._decide(*self._normaliser.forms(part))
+            if chosen is None:
+                continue
+            if chosen.entry != best.entry:
+                return None  # the clauses disagree: the message asks more than one thing
+            confirmed = confirmed or chosen
+        return confirmed
+
+    def _decide(self, normalised: str, segmented: str) -> tuple[list[Scored], Scored | None]:
+        """The best entries for a normalised text and the one to answer with (None: ask)."""
+        hits = self._index.search(normalised)
+        return hits, self._choose(frozenset(features(segmented)), hits) if hits else None
 
     def _choose(self, words: Set[str], hits: Sequence[Scored]) -> Scored | None:
         """The entry to answer with, or None to ask. A confident wrong answer costs more than a
