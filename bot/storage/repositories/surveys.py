@@ -259,12 +259,7 @@ class SurveyRepository:
         return [_survey(row) for row in (await self.session.execute(query)).scalars()]
 
     async def answers(self, survey_id: int) -> list[Answer]:
-        query = (
-            select(SurveyAnswer.question, SurveyAnswer.score, SurveyAnswer.text)
-            .where(SurveyAnswer.survey_id == survey_id)
-            .order_by(SurveyAnswer.id)
-        )
-        return [Answer(*row) for row in (await self.session.execute(query)).all()]
+        return (await self._answers_of([survey_id])).get(survey_id, [])
 
     async def bound_homes(self, owner_id: int | None = None) -> list[HomeOfOwner]:
         """Owner-units with a handover date whose owner has an active chat account (of one
